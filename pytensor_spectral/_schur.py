@@ -1,0 +1,442 @@
+"""Jitted kernels for the real Schur form and the eigenvectors of a quasi-triangular matrix.
+
+These kernels are shared by the ops' ``perform`` methods and their Numba implementations,
+so that every backend runs the same LAPACK calls. All arrays are real: a complex pair of
+eigenvalues ``wr[j] ± i wi[j]`` (``wi[j] > 0``) occupies two adjacent columns ``j, j + 1``
+of an eigenvector matrix, holding the real and imaginary parts of the vector of
+``wr[j] + i wi[j]`` (LAPACK's packed storage).
+"""
+
+import numpy as np
+from numba import njit
+from numba.extending import overload
+from numba.np.linalg import ensure_lapack
+from pytensor.link.numba.dispatch.linalg._LAPACK import (
+    _LAPACK,
+    int_ptr_to_val,
+    val_to_int_ptr,
+)
+
+from pytensor_spectral._lapack import numba_xtrevc
+
+
+def gees(A, compute_q):
+    """Real Schur form ``A = Q T Qᵀ``: return ``(T, Q, wr, wi, info)`` (LAPACK ``?gees``)."""
+    raise NotImplementedError("gees is only callable from jitted code")
+
+
+@overload(gees)
+def _gees_impl(A, compute_q):
+    ensure_lapack()
+    dtype = A.dtype
+    xgees = _LAPACK().numba_xgees(dtype)
+
+    def impl(A, compute_q):
+        n = A.shape[0]
+        ld = max(n, 1)
+        T = np.asfortranarray(A.copy())
+        wr = np.empty(n, dtype=dtype)
+        wi = np.empty(n, dtype=dtype)
+        Q = np.empty((n, n) if compute_q else (1, 1), dtype=dtype).T
+        jobvs = val_to_int_ptr(ord("V") if compute_q else ord("N"))
+        sort = val_to_int_ptr(ord("N"))
+        select = val_to_int_ptr(0)
+        sdim = val_to_int_ptr(0)
+        bwork = val_to_int_ptr(0)
+        info = val_to_int_ptr(0)
+        work = np.empty(1, dtype=dtype)
+        for lwork in (-1, 0):
+            if lwork == 0:
+                work = np.empty(max(int(work[0]), 1), dtype=dtype)
+                lwork = work.size
+            xgees(
+                jobvs,
+                sort,
+                select,
+                val_to_int_ptr(n),
+                T.ctypes,
+                val_to_int_ptr(ld),
+                sdim,
+                wr.ctypes,
+                wi.ctypes,
+                Q.ctypes,
+                val_to_int_ptr(Q.shape[0]),
+                work.ctypes,
+                val_to_int_ptr(lwork),
+                bwork,
+                info,
+            )
+        return T, Q, wr, wi, int_ptr_to_val(info)
+
+    return impl
+
+
+def trevc(T, left, right):
+    """Eigenvectors of the quasi-triangular ``T`` in packed storage (LAPACK ``?trevc``).
+
+    Returns ``(VL, VR, info)``; an array not asked for is empty.
+    """
+    raise NotImplementedError("trevc is only callable from jitted code")
+
+
+@overload(trevc)
+def _trevc_impl(T, left, right):
+    ensure_lapack()
+    dtype = T.dtype
+    xtrevc = numba_xtrevc(dtype)
+
+    def impl(T, left, right):
+        n = T.shape[0]
+        ld = max(n, 1)
+        Tf = np.asfortranarray(T)
+        VL = np.empty((n, n) if left else (1, 1), dtype=dtype).T
+        VR = np.empty((n, n) if right else (1, 1), dtype=dtype).T
+        side = ord("B") if left and right else (ord("L") if left else ord("R"))
+        select = np.zeros(1, dtype=np.int32)
+        work = np.empty(3 * ld, dtype=dtype)
+        m = val_to_int_ptr(0)
+        info = val_to_int_ptr(0)
+        xtrevc(
+            val_to_int_ptr(side),
+            val_to_int_ptr(ord("A")),
+            select.ctypes,
+            val_to_int_ptr(n),
+            Tf.ctypes,
+            val_to_int_ptr(ld),
+            VL.ctypes,
+            val_to_int_ptr(VL.shape[0]),
+            VR.ctypes,
+            val_to_int_ptr(VR.shape[0]),
+            val_to_int_ptr(n),
+            m,
+            work.ctypes,
+            info,
+        )
+        return VL, VR, int_ptr_to_val(info)
+
+    return impl
+
+
+@njit(cache=True)
+def check_square_finite(A):
+    """Raise ``ValueError`` unless ``A`` is a square matrix of finite entries."""
+    if A.shape[0] != A.shape[1]:
+        raise ValueError("Expected a square matrix")
+    for x in A.ravel():
+        if not np.isfinite(x):
+            raise ValueError("Matrix contains NaN or Inf entries")
+
+
+@njit(cache=True)
+def schur_eigvals(A, compute_q):
+    """Eigenvalues ``(wr, wi)`` and real Schur form ``(T, Q)`` of ``A``; ``Q`` only if asked."""
+    check_square_finite(A)
+    T, Q, wr, wi, info = gees(A, compute_q)
+    if info != 0:
+        raise ValueError("The QR algorithm failed to compute all eigenvalues (gees)")
+    return wr, wi, T, Q
+
+
+@njit(cache=True)
+def _largest_modulus_index(re, im):
+    """First index of the largest ``re**2 + im**2`` (ties go to the lowest index)."""
+    best = -1.0
+    p = 0
+    for i in range(re.shape[0]):
+        m = re[i] * re[i] + im[i] * im[i]
+        if m > best:
+            best = m
+            p = i
+    return p
+
+
+@njit(cache=True)
+def gauge_eigvecs(P, wi):
+    """Complex eigenvectors ``(v_re, v_im)`` in the gauge of `eig` from packed storage ``P``.
+
+    Every column is scaled to unit 2-norm and rotated so that its largest-modulus
+    component is real and positive. The vector of ``wr[j] - i wi[j]`` is the conjugate
+    of the vector of ``wr[j] + i wi[j]``.
+    """
+    n = P.shape[0]
+    v_re = np.zeros((n, n), dtype=P.dtype)
+    v_im = np.zeros((n, n), dtype=P.dtype)
+    j = 0
+    while j < n:
+        re = P[:, j]
+        im = P[:, j + 1] if wi[j] != 0 else np.zeros(n, dtype=P.dtype)
+        p = _largest_modulus_index(re, im)
+        scale = np.sqrt(np.sum(re * re) + np.sum(im * im))
+        modulus = np.sqrt(re[p] * re[p] + im[p] * im[p])
+        c = re[p] / (modulus * scale)
+        s = -im[p] / (modulus * scale)
+        v_re[:, j] = c * re - s * im
+        v_im[:, j] = s * re + c * im
+        v_im[p, j] = 0.0
+        if wi[j] != 0:
+            v_re[:, j + 1] = v_re[:, j]
+            v_im[:, j + 1] = -v_im[:, j]
+            j += 2
+        else:
+            j += 1
+    return v_re, v_im
+
+
+@njit(cache=True)
+def schur_eigvecs(T, Q, wi):
+    """Right eigenvectors ``(v_re, v_im)`` of ``A = Q T Qᵀ`` in the gauge of `eig`."""
+    _, VR, info = trevc(T, False, True)
+    if info != 0:
+        raise ValueError("trevc failed")
+    return gauge_eigvecs(Q @ VR, wi)
+
+
+@njit(cache=True)
+def _reciprocal_condition_products(YL, XR, wi):
+    """``s_k = y_kᴴ x_k`` for packed left/right eigenvector matrices, as ``(s_re, s_im)``."""
+    n = XR.shape[0]
+    s_re = np.zeros(n, dtype=XR.dtype)
+    s_im = np.zeros(n, dtype=XR.dtype)
+    j = 0
+    while j < n:
+        if wi[j] == 0:
+            s_re[j] = np.dot(YL[:, j], XR[:, j])
+            j += 1
+        else:
+            yr, yi = YL[:, j], YL[:, j + 1]
+            xr, xi = XR[:, j], XR[:, j + 1]
+            s_re[j] = np.dot(yr, xr) + np.dot(yi, xi)
+            s_im[j] = np.dot(yr, xi) - np.dot(yi, xr)
+            s_re[j + 1] = s_re[j]
+            s_im[j + 1] = -s_im[j]
+            j += 2
+    return s_re, s_im
+
+
+@njit(cache=True)
+def _check_finite_gradient(G):
+    for x in G.ravel():
+        if not np.isfinite(x):
+            raise ValueError(
+                "Eigenvalue gradient is not finite: an eigenvalue is defective "
+                "(left and right eigenvectors orthogonal) or eigenvalues are repeated"
+            )
+    return G
+
+
+@njit(cache=True)
+def _complex_columns(P, wi, idx):
+    """Complex eigenvectors ``idx`` from packed storage ``P``."""
+    out = np.empty((P.shape[0], len(idx)), dtype=np.complex128)
+    for c, k in enumerate(idx):
+        if wi[k] == 0:
+            out[:, c] = P[:, k]
+        elif wi[k] > 0:
+            out[:, c] = P[:, k] + 1j * P[:, k + 1]
+        else:
+            out[:, c] = P[:, k - 1] - 1j * P[:, k]
+    return out
+
+
+@njit(cache=True)
+def eigenvalue_clusters(T, wr, wi):
+    """Label numerically repeated eigenvalues: ``label[k]`` is the first index of k's cluster.
+
+    Two eigenvalues are repeated when they differ by at most ``100 n ε ‖T‖_F``, i.e. when
+    they are equal to working precision.
+    """
+    n = wr.shape[0]
+    tol = 100.0 * max(n, 1) * np.finfo(T.dtype).eps * np.sqrt(np.sum(T * T))
+    label = np.arange(n)
+    for k in range(n):
+        for i in range(k):
+            if label[i] == i and np.hypot(wr[i] - wr[k], wi[i] - wi[k]) <= tol:
+                label[k] = i
+                break
+    return label
+
+
+@njit(cache=True)
+def _cluster_term(VL, VR, wi, g, members):
+    """``Re(γ Y_c (X_cᴴ Y_c)⁻¹ X_cᴴ)`` for one cluster, ``γ`` the mean cotangent.
+
+    This is the gradient of ``γ · Σ_{k∈c} λ_k``, well defined at a repeated eigenvalue
+    because the spectral projector of the cluster is.
+    """
+    Y = _complex_columns(VL, wi, members)
+    X = _complex_columns(VR, wi, members)
+    gamma = 0j
+    for k in members:
+        gamma += g[k]
+    gamma /= len(members)
+    B = np.linalg.solve(X.conj().T @ Y, X.conj().T)
+    return (gamma * (Y @ B)).real
+
+
+@njit(cache=True)
+def eigvals_pullback(T, Q, wr, wi, g_re, g_im):
+    """Cotangent of ``A`` for eigenvalue cotangents ``(g_re, g_im)``.
+
+    ``Ā = Re Σ_k ḡ_k / conj(s_k) · y_k x_kᴴ`` with ``ḡ_k = g_re[k] + i g_im[k]``,
+    right/left eigenvectors ``x_k, y_k`` of ``A`` and ``s_k = y_kᴴ x_k``. In packed
+    storage this is ``Ā = Q (Ỹ C X̃ᵀ) Qᵀ`` with ``C`` block diagonal and ``Ỹ, X̃`` the
+    eigenvectors of ``T`` from ``trevc``. A cluster of repeated eigenvalues contributes
+    through its spectral projector with the mean of its cotangents instead.
+    """
+    VL, VR, info = trevc(T, True, True)
+    if info != 0:
+        raise ValueError("trevc failed")
+    s_re, s_im = _reciprocal_condition_products(VL, VR, wi)
+    label = eigenvalue_clusters(T, wr, wi)
+    size = np.zeros(T.shape[0], dtype=np.int64)
+    for k in label:
+        size[k] += 1
+    n = T.shape[0]
+    W = np.zeros((n, n), dtype=T.dtype)
+    j = 0
+    while j < n:
+        step = 1 if wi[j] == 0 else 2
+        if size[label[j]] > 1 or size[label[j + step - 1]] > 1:
+            pass
+        elif step == 1:
+            W[:, j] = VL[:, j] * (g_re[j] / s_re[j])
+        else:
+            # a = ḡ_j / conj(s), b = ḡ_{j+1} / s; block [[Re(a+b), Im(a-b)], [Im(b-a), Re(a+b)]]
+            s = s_re[j] + 1j * s_im[j]
+            a = (g_re[j] + 1j * g_im[j]) / np.conj(s)
+            b = (g_re[j + 1] + 1j * g_im[j + 1]) / s
+            c11 = (a + b).real
+            c12 = (a - b).imag
+            W[:, j] = VL[:, j] * c11 - VL[:, j + 1] * c12
+            W[:, j + 1] = VL[:, j] * c12 + VL[:, j + 1] * c11
+        j += step
+    G = W @ VR.T
+    g = g_re + 1j * g_im
+    for c in range(n):
+        if size[c] > 1:
+            G += _cluster_term(VL, VR, wi, g, np.nonzero(label == c)[0]).astype(T.dtype)
+    return _check_finite_gradient(Q @ G @ Q.T)
+
+
+@njit(cache=True)
+def _gauge_pullback(v_re, v_im, g_re, g_im):
+    """Pull cotangents of gauge-fixed eigenvectors back to the unnormalized ones.
+
+    For ``v = N(u) = u · conj(u_p) / (|u_p| ‖u‖)`` at ``‖v‖ = 1``, ``v_p > 0``:
+    ``ū = v̄ − Re(v̄ᴴ v) v + i Im(v̄ᴴ v) / v_p · e_p``.
+    """
+    u_re = g_re.copy()
+    u_im = g_im.copy()
+    for k in range(v_re.shape[1]):
+        vr, vi = v_re[:, k], v_im[:, k]
+        z_re = np.dot(g_re[:, k], vr) + np.dot(g_im[:, k], vi)
+        z_im = np.dot(g_re[:, k], vi) - np.dot(g_im[:, k], vr)
+        u_re[:, k] -= z_re * vr
+        u_im[:, k] -= z_re * vi
+        p = _largest_modulus_index(vr, vi)
+        u_im[p, k] += z_im / vr[p]
+    return u_re, u_im
+
+
+@njit(cache=True)
+def _mix_rows(R, wi):
+    """``Eᴴ R``: packed coordinates to complex ones, pair rows ``(j, j+1) → (R_j − iR_{j+1}, R_j + iR_{j+1})``."""
+    G = R.copy()
+    for j in range(wi.shape[0]):
+        if wi[j] > 0:
+            G[j] = R[j] - 1j * R[j + 1]
+            G[j + 1] = R[j] + 1j * R[j + 1]
+    return G
+
+
+@njit(cache=True)
+def _unmix(K, wi):
+    """``Re(E K Eᴴ)``: complex coordinates back to packed ones."""
+    M = K.copy()
+    for j in range(wi.shape[0]):
+        if wi[j] > 0:
+            M[j] = K[j] + K[j + 1]
+            M[j + 1] = 1j * (K[j] - K[j + 1])
+    N = M.copy()
+    for j in range(wi.shape[0]):
+        if wi[j] > 0:
+            N[:, j] = M[:, j] + M[:, j + 1]
+            N[:, j + 1] = 1j * (M[:, j + 1] - M[:, j])
+    return N.real.copy()
+
+
+@njit(cache=True)
+def eig_pullback(T, Q, wr, wi, v_re, v_im, gw_re, gw_im, gv_re, gv_im):
+    """Cotangent of ``A`` for cotangents of all outputs of `eig`.
+
+    With ``V`` the gauge-fixed eigenvectors, ``Ū`` the eigenvector cotangent pulled back
+    through the gauge, ``F_ij = 1/(λ_j − λ_i)`` (``i ≠ j``) and ``S = diag(s)``,
+    ``s_k = y_kᴴ v_k`` for the left eigenvectors ``y_k = Q ỹ_k`` from ``trevc``:
+    ``Ā = Re(Y S⁻ᴴ H Vᴴ)``, ``H = diag(ḡ) + conj(F) ∘ (Vᴴ Ū)``, since ``V⁻ᴴ = Y S⁻ᴴ``.
+    Evaluated with real matrix products in packed storage.
+    """
+    n = T.shape[0]
+    u_re, u_im = _gauge_pullback(v_re, v_im, gv_re, gv_im)
+    if not (np.any(u_re) or np.any(u_im)):
+        return eigvals_pullback(T, Q, wr, wi, gw_re, gw_im)
+    label = eigenvalue_clusters(T, wr, wi)
+    if np.any(label != np.arange(n)):
+        raise ValueError(
+            "Eigenvectors are not differentiable at repeated eigenvalues; "
+            "the loss depends on eigenvectors of a repeated eigenvalue"
+        )
+    VL, _, info = trevc(T, True, False)
+    if info != 0:
+        raise ValueError("trevc failed")
+    PY = Q @ VL
+    PV = v_re.copy()
+    for j in range(n):
+        if wi[j] > 0:
+            PV[:, j + 1] = v_im[:, j]
+    s_re, s_im = _reciprocal_condition_products(PY, PV, wi)
+    G = _mix_rows((PV.T @ u_re) + 1j * (PV.T @ u_im), wi)
+    w = wr + 1j * wi
+    H = np.empty((n, n), dtype=np.complex128)
+    for i in range(n):
+        for k in range(n):
+            if i == k:
+                H[i, k] = gw_re[k] + 1j * gw_im[k]
+            else:
+                H[i, k] = G[i, k] / np.conj(w[k] - w[i])
+        H[i] /= s_re[i] - 1j * s_im[i]
+    C = _unmix(H, wi).astype(T.dtype)
+    return _check_finite_gradient(PY @ C @ PV.T)
+
+
+@njit(cache=True)
+def eigvals_pushforward(T, Q, wr, wi, dA):
+    """Eigenvalue tangents ``dλ_k = ỹ_kᴴ (Qᵀ dA Q) x̃_k / s_k``; a cluster of repeated
+    eigenvalues gets the mean ``tr(P_c dA) / |c|`` (the adjoint of `eigvals_pullback`).
+    """
+    VL, VR, info = trevc(T, True, True)
+    if info != 0:
+        raise ValueError("trevc failed")
+    n = T.shape[0]
+    D = (Q.T @ dA @ Q) @ VR
+    everything = np.arange(n)
+    Y = _complex_columns(VL, wi, everything)
+    X = _complex_columns(VR, wi, everything)
+    Dc = _complex_columns(D, wi, everything)
+    dw = np.empty(n, dtype=np.complex128)
+    for k in range(n):
+        dw[k] = np.sum(np.conj(Y[:, k]) * Dc[:, k]) / np.sum(np.conj(Y[:, k]) * X[:, k])
+    label = eigenvalue_clusters(T, wr, wi)
+    for c in range(n):
+        members = np.nonzero(label == c)[0]
+        if len(members) > 1:
+            Yc = Y[:, members]
+            mean = np.trace(
+                np.linalg.solve(Yc.conj().T @ X[:, members], Yc.conj().T @ Dc[:, members])
+            )
+            dw[members] = mean / len(members)
+    for k in range(n):
+        if wi[k] == 0:
+            dw[k] = dw[k].real
+    dw_re = np.ascontiguousarray(dw.real).astype(T.dtype)
+    dw_im = np.ascontiguousarray(dw.imag).astype(T.dtype)
+    return dw_re, _check_finite_gradient(dw_im.reshape((1, n))).ravel()

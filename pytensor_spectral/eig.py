@@ -1,0 +1,308 @@
+r"""Eigendecomposition of a general real matrix with Schur-form gradients.
+
+PyTensor's autodiff does not accept complex intermediates, so every output here is
+real: eigenvalues as ``(w_re, w_im)`` and eigenvectors as ``(v_re, v_im)``, in the
+order LAPACK's real Schur form produces them (a conjugate pair is adjacent, the member
+with positive imaginary part first; real eigenvalues have ``w_im`` exactly zero).
+
+Gradients use the real Schur form :math:`A = Q T Q^\top` computed in the forward pass:
+the forward op also returns ``T`` and ``Q`` (hidden from the public functions), the
+pullback reuses them, and the ``eigvals_without_schur_vectors`` rewrite swaps in a
+cheaper eigenvalue-only op when nothing needs them. See ``docs/eig_gradients.md``.
+"""
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.gradient import DisconnectedType, disconnected_type
+from pytensor.graph.basic import Apply, Variable
+from pytensor.graph.op import Op
+from pytensor.tensor import TensorLike
+from pytensor.tensor.blockwise import Blockwise
+from pytensor.tensor.type import TensorType
+
+from pytensor_spectral import _schur
+
+
+def as_square_float_matrix(A: TensorLike, op_name: str) -> Variable:
+    """Return ``A`` as a float matrix, checking what the static type shows.
+
+    Integer and boolean input is cast to ``float64`` (as PyTensor's linear algebra
+    does); complex input raises ``TypeError``; ``ndim != 2`` or a static shape that is
+    not square raises ``ValueError``.
+    """
+    A = pt.as_tensor_variable(A)
+    if A.type.ndim != 2:
+        raise ValueError(f"{op_name} expects a matrix, got ndim={A.type.ndim}")
+    m, n = A.type.shape
+    if m is not None and n is not None and m != n:
+        raise ValueError(f"{op_name} expects a square matrix, got static shape {(m, n)}")
+    kind = A.type.numpy_dtype.kind
+    if kind == "c":
+        raise TypeError(f"{op_name} supports real matrices only, got dtype {A.dtype}")
+    if kind != "f":
+        A = pt.cast(A, "float64")
+    return A
+
+
+def _require_ndim(A: TensorLike, op_name: str) -> Variable:
+    A = pt.as_tensor_variable(A)
+    if A.type.ndim < 2:
+        raise ValueError(f"{op_name} expects a (batch of) matrices, got ndim={A.type.ndim}")
+    return A
+
+
+def _apply(op: Op, A: TensorLike, *args) -> list[Variable]:
+    """Apply ``op`` to a matrix, or as a `Blockwise` to a batch of matrices."""
+    A = _require_ndim(A, type(op).__name__)
+    if A.type.ndim == 2:
+        return op(A, *args)
+    return Blockwise(op)(A, *args)
+
+
+def _matrix(dtype, n) -> TensorType:
+    return TensorType(dtype=dtype, shape=(n, n))
+
+
+def _vector(dtype, n) -> TensorType:
+    return TensorType(dtype=dtype, shape=(n,))
+
+
+class SchurEig(Op):
+    r"""Eigenvalues (and eigenvectors) of a real square matrix through its real Schur form.
+
+    Outputs ``w_re, w_im[, v_re, v_im], T, Q`` where :math:`A = Q T Q^\top` is the real
+    Schur form (LAPACK ``gees``). Eigenvectors are the columns of ``v_re + i v_im``:
+    right eigenvectors from ``trevc``, normalized to unit 2-norm with their
+    largest-modulus component real and positive (ties go to the lowest index).
+
+    The Schur factors are outputs so that the pullback can reuse them; the public
+    functions `eigvals` and `eig` do not return them.
+    """
+
+    __props__ = ("compute_v",)
+
+    def __init__(self, compute_v: bool = False):
+        self.compute_v = bool(compute_v)
+        vecs = ",(m,m),(m,m)" if self.compute_v else ""
+        self.gufunc_signature = f"(m,m)->(m),(m){vecs},(m,m),(m,m)"
+
+    def make_node(self, A):
+        A = as_square_float_matrix(A, "SchurEig")
+        n = A.type.shape[0] if A.type.shape[0] is not None else A.type.shape[1]
+        vectors = [_vector(A.dtype, n)(), _vector(A.dtype, n)()]
+        matrices = [_matrix(A.dtype, n)() for _ in range(4 if self.compute_v else 2)]
+        return Apply(self, [A], vectors + matrices)
+
+    def perform(self, node, inputs, outputs):
+        (A,) = inputs
+        wr, wi, T, Q = _schur.schur_eigvals(A, True)
+        results = [wr, wi]
+        if self.compute_v:
+            results.extend(_schur.schur_eigvecs(T, Q, wi))
+        results.extend([T, np.ascontiguousarray(Q)])
+        for storage, value in zip(outputs, results, strict=True):
+            storage[0] = value
+
+    def infer_shape(self, node, shapes):
+        (n, _) = shapes[0]
+        return [(n,), (n,)] + [(n, n)] * (len(node.outputs) - 2)
+
+    def pullback(self, inputs, outputs, cotangents):
+        w_re, w_im, *rest = outputs
+        T, Q = rest[-2:]
+        if any(not isinstance(g.type, DisconnectedType) for g in cotangents[-2:]):
+            raise NotImplementedError("The Schur factors of SchurEig are not differentiable")
+        gw_re, gw_im = (
+            w.zeros_like() if isinstance(g.type, DisconnectedType) else g
+            for g, w in zip(cotangents[:2], (w_re, w_im), strict=True)
+        )
+        vec_cotangents = cotangents[2:-2]
+        if any(not isinstance(g.type, DisconnectedType) for g in vec_cotangents):
+            v_re, v_im = rest[:2]
+            gv_re, gv_im = (
+                v.zeros_like() if isinstance(g.type, DisconnectedType) else g
+                for g, v in zip(vec_cotangents, (v_re, v_im), strict=True)
+            )
+            return [_apply(EigPullback(), T, Q, w_re, w_im, v_re, v_im, gw_re, gw_im, gv_re, gv_im)]
+        return [_apply(EigvalsPullback(), T, Q, w_re, w_im, gw_re, gw_im)]
+
+    def pushforward(self, inputs, outputs, tangents):
+        (dA,) = tangents
+        if isinstance(dA.type, DisconnectedType):
+            return [disconnected_type() for _ in outputs]
+        w_re, w_im, *rest = outputs
+        T, Q = rest[-2:]
+        dw_re, dw_im = EigvalsPushforward()(T, Q, w_re, w_im, dA)
+        if self.compute_v:
+            raise NotImplementedError("The pushforward of eigenvectors is not implemented")
+        return [dw_re, dw_im, disconnected_type(), disconnected_type()]
+
+
+class Eigvals(Op):
+    """Eigenvalues ``(w_re, w_im)`` of a real square matrix, without Schur vectors.
+
+    Same algorithm and order as `SchurEig` (LAPACK ``gees`` with ``jobvs='N'``), about
+    20% cheaper. Introduced by a rewrite when the Schur vectors are not needed; its
+    pullback recomputes them.
+    """
+
+    __props__ = ()
+    gufunc_signature = "(m,m)->(m),(m)"
+
+    def make_node(self, A):
+        A = as_square_float_matrix(A, "Eigvals")
+        n = A.type.shape[0] if A.type.shape[0] is not None else A.type.shape[1]
+        return Apply(self, [A], [_vector(A.dtype, n)(), _vector(A.dtype, n)()])
+
+    def perform(self, node, inputs, outputs):
+        wr, wi, _, _ = _schur.schur_eigvals(inputs[0], False)
+        outputs[0][0] = wr
+        outputs[1][0] = wi
+
+    def infer_shape(self, node, shapes):
+        (n, _) = shapes[0]
+        return [(n,), (n,)]
+
+    def pullback(self, inputs, outputs, cotangents):
+        w_re, w_im, T, Q = SchurEig(compute_v=False)(inputs[0])
+        return SchurEig(compute_v=False).pullback(
+            inputs, [w_re, w_im, T, Q], [*cotangents, disconnected_type(), disconnected_type()]
+        )
+
+
+class EigvalsPullback(Op):
+    r"""Cotangent of ``A`` from eigenvalue cotangents, given the real Schur form.
+
+    .. math::
+        \bar A = \operatorname{Re} \sum_k \frac{\bar g_k}{\overline{s_k}} y_k x_k^H,
+        \qquad s_k = y_k^H x_k,
+
+    with right/left eigenvectors ``x_k = Q x̃_k``, ``y_k = Q ỹ_k`` of the quasi-triangular
+    ``T`` (LAPACK ``trevc``); the sum is three real matrix products in packed storage.
+    A cluster of repeated eigenvalues contributes ``γ P_cᵀ`` (``P_c`` its spectral
+    projector, ``γ`` the mean cotangent of the cluster), so eigenvalue-symmetric losses
+    keep their exact gradient.
+    """
+
+    __props__ = ()
+    gufunc_signature = "(m,m),(m,m),(m),(m),(m),(m)->(m,m)"
+
+    def make_node(self, T, Q, w_re, w_im, g_re, g_im):
+        inputs = [pt.as_tensor_variable(x) for x in (T, Q, w_re, w_im, g_re, g_im)]
+        return Apply(self, inputs, [inputs[0].type()])
+
+    def perform(self, node, inputs, outputs):
+        T, Q, wr, wi, g_re, g_im = inputs
+        outputs[0][0] = _schur.eigvals_pullback(
+            T, Q, wr, wi, g_re.astype(T.dtype), g_im.astype(T.dtype)
+        )
+
+    def infer_shape(self, node, shapes):
+        return [shapes[0]]
+
+
+class EigPullback(Op):
+    r"""Cotangent of ``A`` from cotangents of eigenvalues and gauge-fixed eigenvectors.
+
+    .. math::
+        \bar A = \operatorname{Re}\left(Y S^{-H} H V^H\right), \quad
+        H = \operatorname{diag}(\bar g) + \overline{F} \circ (V^H \bar U), \quad
+        F_{ij} = \frac{1}{\lambda_j - \lambda_i},
+
+    where ``Ū`` is the eigenvector cotangent pulled back through the gauge
+    normalization, ``Y = Q Ỹ`` the left eigenvectors from ``trevc`` and
+    ``S = diag(y_kᴴ v_k)``, so that ``V⁻ᴴ = Y S⁻ᴴ`` needs no inverse.
+    """
+
+    __props__ = ()
+    gufunc_signature = "(m,m),(m,m),(m),(m),(m,m),(m,m),(m),(m),(m,m),(m,m)->(m,m)"
+
+    def make_node(self, *args):
+        inputs = [pt.as_tensor_variable(x) for x in args]
+        return Apply(self, inputs, [inputs[0].type()])
+
+    def perform(self, node, inputs, outputs):
+        T = inputs[0]
+        args = [x.astype(T.dtype) for x in inputs]
+        outputs[0][0] = _schur.eig_pullback(*args)
+
+    def infer_shape(self, node, shapes):
+        return [shapes[0]]
+
+
+class EigvalsPushforward(Op):
+    r"""Tangents of the eigenvalues: :math:`d\lambda_k = y_k^H\, dA\, x_k / (y_k^H x_k)`."""
+
+    __props__ = ()
+    gufunc_signature = "(m,m),(m,m),(m),(m),(m,m)->(m),(m)"
+
+    def make_node(self, T, Q, w_re, w_im, dA):
+        inputs = [pt.as_tensor_variable(x) for x in (T, Q, w_re, w_im, dA)]
+        return Apply(self, inputs, [inputs[2].type(), inputs[3].type()])
+
+    def perform(self, node, inputs, outputs):
+        T, Q, wr, wi, dA = inputs
+        dw_re, dw_im = _schur.eigvals_pushforward(T, Q, wr, wi, dA.astype(T.dtype))
+        outputs[0][0] = dw_re
+        outputs[1][0] = dw_im
+
+    def infer_shape(self, node, shapes):
+        return [shapes[2], shapes[3]]
+
+
+def eigvals(A: TensorLike) -> tuple[Variable, Variable]:
+    r"""Eigenvalues of a general real square matrix, as real and imaginary parts.
+
+    Parameters
+    ----------
+    A : TensorLike
+        Real square matrix ``(..., m, m)``; integer input is cast to ``float64``.
+
+    Returns
+    -------
+    w_re, w_im : TensorVariable
+        ``(..., m)`` each. The order is that of the real Schur form: a conjugate pair is
+        adjacent with its positive-imaginary member first; real eigenvalues have
+        ``w_im == 0`` exactly.
+
+    Notes
+    -----
+    The gradient is :math:`\bar A = \operatorname{Re}\sum_k \bar g_k\, y_k x_k^H /
+    \overline{y_k^H x_k}`, computed from the real Schur form of the forward pass.
+    For a leading value prefer `spectral_abscissa`: ``max(w_re)`` gives the whole
+    cotangent to both members of a conjugate pair, doubling the gradient.
+    """
+    w_re, w_im, _, _ = _apply(SchurEig(compute_v=False), A)
+    return w_re, w_im
+
+
+def eig(A: TensorLike) -> tuple[Variable, Variable, Variable, Variable]:
+    r"""Eigenvalues and right eigenvectors of a general real square matrix.
+
+    Parameters
+    ----------
+    A : TensorLike
+        Real square matrix ``(..., m, m)``; integer input is cast to ``float64``.
+
+    Returns
+    -------
+    w_re, w_im : TensorVariable
+        ``(..., m)``: eigenvalues as in `eigvals`.
+    v_re, v_im : TensorVariable
+        ``(..., m, m)``: column ``k`` of ``v_re + i v_im`` is the right eigenvector of
+        eigenvalue ``k``, of unit 2-norm, with its largest-modulus component real and
+        positive (lowest index on ties). Vectors of a conjugate pair are conjugate.
+
+    Notes
+    -----
+    Any real loss of the four outputs is differentiable at simple eigenvalues. The
+    gradient of a loss that depends on eigenvectors of a repeated eigenvalue is
+    undefined and raises ``ValueError`` at run time.
+    """
+    w_re, w_im, v_re, v_im, _, _ = _apply(SchurEig(compute_v=True), A)
+    return w_re, w_im, v_re, v_im
+
+
+def as_complex(re: TensorLike, im: TensorLike) -> Variable:
+    """Forward-only convenience: ``re + 1j * im`` as a complex tensor (not differentiable)."""
+    return pt.complex(re, im)
