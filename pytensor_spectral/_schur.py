@@ -60,7 +60,7 @@ def _gees_impl(A, compute_q):
                 wr.ctypes,
                 wi.ctypes,
                 Q.ctypes,
-                val_to_int_ptr(Q.shape[0]),
+                val_to_int_ptr(max(Q.shape[0], 1)),
                 work.ctypes,
                 val_to_int_ptr(lwork),
                 bwork,
@@ -104,9 +104,9 @@ def _trevc_impl(T, left, right):
             Tf.ctypes,
             val_to_int_ptr(ld),
             VL.ctypes,
-            val_to_int_ptr(VL.shape[0]),
+            val_to_int_ptr(max(VL.shape[0], 1)),
             VR.ctypes,
-            val_to_int_ptr(VR.shape[0]),
+            val_to_int_ptr(max(VR.shape[0], 1)),
             val_to_int_ptr(n),
             m,
             work.ctypes,
@@ -139,15 +139,17 @@ def schur_eigvals(A, compute_q):
 
 @njit(cache=True)
 def _largest_modulus_index(re, im):
-    """First index of the largest ``re**2 + im**2`` (ties go to the lowest index)."""
-    best = -1.0
-    p = 0
-    for i in range(re.shape[0]):
-        m = re[i] * re[i] + im[i] * im[i]
-        if m > best:
-            best = m
-            p = i
-    return p
+    """Index of the largest ``re**2 + im**2``; ties go to the lowest index.
+
+    Moduli within 64 ulps of the largest count as tied, so that an exact tie in exact
+    arithmetic (e.g. ``(1, -i)/√2``) is not decided by rounding.
+    """
+    m = re * re + im * im
+    threshold = np.max(m) * (1.0 - 64.0 * np.finfo(re.dtype).eps)
+    for i in range(m.shape[0]):
+        if m[i] >= threshold:
+            return i
+    return 0
 
 
 @njit(cache=True)
@@ -200,13 +202,13 @@ def _reciprocal_condition_products(YL, XR, wi):
     j = 0
     while j < n:
         if wi[j] == 0:
-            s_re[j] = np.dot(YL[:, j], XR[:, j])
+            s_re[j] = np.sum(YL[:, j] * XR[:, j])
             j += 1
         else:
             yr, yi = YL[:, j], YL[:, j + 1]
             xr, xi = XR[:, j], XR[:, j + 1]
-            s_re[j] = np.dot(yr, xr) + np.dot(yi, xi)
-            s_im[j] = np.dot(yr, xi) - np.dot(yi, xr)
+            s_re[j] = np.sum(yr * xr) + np.sum(yi * xi)
+            s_im[j] = np.sum(yr * xi) - np.sum(yi * xr)
             s_re[j + 1] = s_re[j]
             s_im[j + 1] = -s_im[j]
             j += 2
@@ -329,8 +331,8 @@ def _gauge_pullback(v_re, v_im, g_re, g_im):
     u_im = g_im.copy()
     for k in range(v_re.shape[1]):
         vr, vi = v_re[:, k], v_im[:, k]
-        z_re = np.dot(g_re[:, k], vr) + np.dot(g_im[:, k], vi)
-        z_im = np.dot(g_re[:, k], vi) - np.dot(g_im[:, k], vr)
+        z_re = np.sum(g_re[:, k] * vr) + np.sum(g_im[:, k] * vi)
+        z_im = np.sum(g_re[:, k] * vi) - np.sum(g_im[:, k] * vr)
         u_re[:, k] -= z_re * vr
         u_im[:, k] -= z_re * vi
         p = _largest_modulus_index(vr, vi)

@@ -1,10 +1,13 @@
 """Numba implementations: the ops' jitted kernels, so that no op runs in object mode."""
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 from pytensor.link.numba.dispatch import basic as numba_basic
 from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
-from pytensor_spectral import _schur
+from pytensor_spectral import _lapack, _schur
 from pytensor_spectral.eig import (
     EigPullback,
     Eigvals,
@@ -14,8 +17,16 @@ from pytensor_spectral.eig import (
 )
 
 
-# Bump when a kernel's numerical behaviour changes, so cached compiled graphs refresh.
-CACHE_VERSION = 1
+def _kernel_version() -> int:
+    """Hash of the kernel sources: PyTensor's on-disk cache of compiled graphs is keyed by
+    it, so that an edited kernel is never served from a stale cache entry."""
+    digest = hashlib.sha256()
+    for module in (_lapack, _schur):
+        digest.update(Path(module.__file__).read_bytes())
+    return int.from_bytes(digest.digest()[:4], "little")
+
+
+CACHE_VERSION = _kernel_version()
 
 
 @register_funcify_default_op_cache_key(SchurEig)
