@@ -217,6 +217,7 @@ def _reciprocal_condition_products(YL, XR, wi):
 
 @njit(cache=True)
 def _check_finite_gradient(G):
+    """Return ``G``, raising ``ValueError`` if any entry is not finite."""
     for x in G.ravel():
         if not np.isfinite(x):
             raise ValueError(
@@ -299,8 +300,9 @@ def eigvals_pullback(T, Q, wr, wi, g_re, g_im):
     while j < n:
         step = 1 if wi[j] == 0 else 2
         if size[label[j]] > 1 or size[label[j + step - 1]] > 1:
-            pass
-        elif step == 1:
+            j += step  # clustered: added through the spectral projector below
+            continue
+        if step == 1:
             W[:, j] = VL[:, j] * (g_re[j] / s_re[j])
         else:
             # a = ḡ_j / conj(s), b = ḡ_{j+1} / s; block [[Re(a+b), Im(a-b)], [Im(b-a), Re(a+b)]]
@@ -441,4 +443,4 @@ def eigvals_pushforward(T, Q, wr, wi, dA):
             dw[k] = dw[k].real
     dw_re = np.ascontiguousarray(dw.real).astype(T.dtype)
     dw_im = np.ascontiguousarray(dw.imag).astype(T.dtype)
-    return dw_re, _check_finite_gradient(dw_im.reshape((1, n))).ravel()
+    return _check_finite_gradient(dw_re), _check_finite_gradient(dw_im)

@@ -67,6 +67,14 @@ def _vector(dtype, n) -> TensorType:
     return TensorType(dtype=dtype, shape=(n,))
 
 
+def _zeros_if_disconnected(cotangents, outputs) -> list[Variable]:
+    """Cotangents with the disconnected ones replaced by zeros shaped like their output."""
+    return [
+        out.zeros_like() if isinstance(g.type, DisconnectedType) else g
+        for g, out in zip(cotangents, outputs, strict=True)
+    ]
+
+
 class SchurEig(Op):
     r"""Eigenvalues (and eigenvectors) of a real square matrix through its real Schur form.
 
@@ -112,17 +120,11 @@ class SchurEig(Op):
         T, Q = rest[-2:]
         if any(not isinstance(g.type, DisconnectedType) for g in cotangents[-2:]):
             raise NotImplementedError("The Schur factors of SchurEig are not differentiable")
-        gw_re, gw_im = (
-            w.zeros_like() if isinstance(g.type, DisconnectedType) else g
-            for g, w in zip(cotangents[:2], (w_re, w_im), strict=True)
-        )
+        gw_re, gw_im = _zeros_if_disconnected(cotangents[:2], (w_re, w_im))
         vec_cotangents = cotangents[2:-2]
         if any(not isinstance(g.type, DisconnectedType) for g in vec_cotangents):
             v_re, v_im = rest[:2]
-            gv_re, gv_im = (
-                v.zeros_like() if isinstance(g.type, DisconnectedType) else g
-                for g, v in zip(vec_cotangents, (v_re, v_im), strict=True)
-            )
+            gv_re, gv_im = _zeros_if_disconnected(vec_cotangents, (v_re, v_im))
             return [_apply(EigPullback(), T, Q, w_re, w_im, v_re, v_im, gw_re, gw_im, gv_re, gv_im)]
         return [_apply(EigvalsPullback(), T, Q, w_re, w_im, gw_re, gw_im)]
 
@@ -130,11 +132,10 @@ class SchurEig(Op):
         (dA,) = tangents
         if isinstance(dA.type, DisconnectedType):
             return [disconnected_type() for _ in outputs]
-        w_re, w_im, *rest = outputs
-        T, Q = rest[-2:]
-        dw_re, dw_im = EigvalsPushforward()(T, Q, w_re, w_im, dA)
         if self.compute_v:
             raise NotImplementedError("The pushforward of eigenvectors is not implemented")
+        w_re, w_im, T, Q = outputs
+        dw_re, dw_im = EigvalsPushforward()(T, Q, w_re, w_im, dA)
         return [dw_re, dw_im, disconnected_type(), disconnected_type()]
 
 
