@@ -74,7 +74,8 @@ def _gees_impl(A, compute_q):
 def trevc(T, left, right):
     """Eigenvectors of the quasi-triangular ``T`` in packed storage (LAPACK ``?trevc``).
 
-    Returns ``(VL, VR, info)``; an array not asked for is empty.
+    Returns ``(VL, VR)``; an array not asked for is empty. Raises ``ValueError`` if
+    LAPACK reports an error.
     """
     raise NotImplementedError("trevc is only callable from jitted code")
 
@@ -112,7 +113,9 @@ def _trevc_impl(T, left, right):
             work.ctypes,
             info,
         )
-        return VL, VR, int_ptr_to_val(info)
+        if int_ptr_to_val(info) != 0:
+            raise ValueError("trevc failed")
+        return VL, VR
 
     return impl
 
@@ -187,9 +190,7 @@ def gauge_eigvecs(P, wi):
 @njit(cache=True)
 def schur_eigvecs(T, Q, wi):
     """Right eigenvectors ``(v_re, v_im)`` of ``A = Q T Qᵀ`` in the gauge of `eig`."""
-    _, VR, info = trevc(T, False, True)
-    if info != 0:
-        raise ValueError("trevc failed")
+    _, VR = trevc(T, False, True)
     return gauge_eigvecs(Q @ VR, wi)
 
 
@@ -286,9 +287,7 @@ def eigvals_pullback(T, Q, wr, wi, g_re, g_im):
     eigenvectors of ``T`` from ``trevc``. A cluster of repeated eigenvalues contributes
     through its spectral projector with the mean of its cotangents instead.
     """
-    VL, VR, info = trevc(T, True, True)
-    if info != 0:
-        raise ValueError("trevc failed")
+    VL, VR = trevc(T, True, True)
     s_re, s_im = _reciprocal_condition_products(VL, VR, wi)
     label = eigenvalue_clusters(T, wr, wi)
     size = np.zeros(T.shape[0], dtype=np.int64)
@@ -389,9 +388,7 @@ def eig_pullback(T, Q, wr, wi, v_re, v_im, gw_re, gw_im, gv_re, gv_im):
             "Eigenvectors are not differentiable at repeated eigenvalues; "
             "the loss depends on eigenvectors of a repeated eigenvalue"
         )
-    VL, _, info = trevc(T, True, False)
-    if info != 0:
-        raise ValueError("trevc failed")
+    VL, _ = trevc(T, True, False)
     PY = Q @ VL
     PV = v_re.copy()
     for j in range(n):
@@ -417,9 +414,7 @@ def eigvals_pushforward(T, Q, wr, wi, dA):
     """Eigenvalue tangents ``dλ_k = ỹ_kᴴ (Qᵀ dA Q) x̃_k / s_k``; a cluster of repeated
     eigenvalues gets the mean ``tr(P_c dA) / |c|`` (the adjoint of `eigvals_pullback`).
     """
-    VL, VR, info = trevc(T, True, True)
-    if info != 0:
-        raise ValueError("trevc failed")
+    VL, VR = trevc(T, True, True)
     n = T.shape[0]
     D = (Q.T @ dA @ Q) @ VR
     everything = np.arange(n)

@@ -59,6 +59,12 @@ def _apply(op: Op, A: TensorLike, *args) -> list[Variable]:
     return Blockwise(op)(A, *args)
 
 
+def _static_size(A: Variable) -> int | None:
+    """Static size of a square matrix, from whichever dimension is known."""
+    m, n = A.type.shape
+    return m if m is not None else n
+
+
 def _matrix(dtype, n) -> TensorType:
     return TensorType(dtype=dtype, shape=(n, n))
 
@@ -96,7 +102,7 @@ class SchurEig(Op):
 
     def make_node(self, A):
         A = as_square_float_matrix(A, "SchurEig")
-        n = A.type.shape[0] if A.type.shape[0] is not None else A.type.shape[1]
+        n = _static_size(A)
         vectors = [_vector(A.dtype, n)(), _vector(A.dtype, n)()]
         matrices = [_matrix(A.dtype, n)() for _ in range(4 if self.compute_v else 2)]
         return Apply(self, [A], vectors + matrices)
@@ -152,7 +158,7 @@ class Eigvals(Op):
 
     def make_node(self, A):
         A = as_square_float_matrix(A, "Eigvals")
-        n = A.type.shape[0] if A.type.shape[0] is not None else A.type.shape[1]
+        n = _static_size(A)
         return Apply(self, [A], [_vector(A.dtype, n)(), _vector(A.dtype, n)()])
 
     def perform(self, node, inputs, outputs):
@@ -165,8 +171,9 @@ class Eigvals(Op):
         return [(n,), (n,)]
 
     def pullback(self, inputs, outputs, cotangents):
-        w_re, w_im, T, Q = SchurEig(compute_v=False)(inputs[0])
-        return SchurEig(compute_v=False).pullback(
+        schur_eig = SchurEig(compute_v=False)
+        w_re, w_im, T, Q = schur_eig(inputs[0])
+        return schur_eig.pullback(
             inputs, [w_re, w_im, T, Q], [*cotangents, disconnected_type(), disconnected_type()]
         )
 
