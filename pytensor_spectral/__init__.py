@@ -2,7 +2,17 @@
 
 import pytensor_spectral.link.numba
 import pytensor_spectral.rewrites  # noqa: F401  (registers the graph rewrites)
+from pytensor_spectral.abscissa import numerical_abscissa, spectral_abscissa, spectral_radius
 from pytensor_spectral.eig import as_complex, eig, eigvals
+from pytensor_spectral.ssa import ssa
 
 
-__all__ = ["as_complex", "eig", "eigvals"]
+__all__ = [
+    "as_complex",
+    "eig",
+    "eigvals",
+    "numerical_abscissa",
+    "spectral_abscissa",
+    "spectral_radius",
+    "ssa",
+]

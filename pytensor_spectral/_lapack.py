@@ -1,8 +1,10 @@
-"""Numba bindings of the LAPACK routines that SciPy's Python wrappers lack.
+"""Numba bindings of the LAPACK routines that PyTensor's Numba backend does not bind.
 
 The routines are reached through ``scipy.linalg.cython_lapack`` function pointers,
 cached with PyTensor's ``_call_cached_ptr`` so that the compiled kernels can be
-cached on disk. Each binding is built once per dtype (``s`` or ``d``).
+cached on disk. Each binding is built once per routine and dtype (``s`` or ``d``).
+Character arguments are passed as pointers to ``int32`` holding the character code,
+as in PyTensor's own bindings.
 """
 
 from functools import cache
@@ -18,49 +20,50 @@ from pytensor.link.numba.dispatch.linalg._LAPACK import (
 )
 
 
-@cache
-def numba_xtrevc(dtype):
-    """Return a jitted ``?trevc`` for ``dtype`` (``float32`` or ``float64``).
+# Fortran arguments of each routine, in order; a trailing ``*`` marks a floating-point
+# array or scalar, every other argument is an integer, character or logical pointer.
+SIGNATURES = {
+    "trevc": "SIDE HOWMNY SELECT N T* LDT VL* LDVL VR* LDVR MM M WORK* INFO",
+    "gebal": "JOB N A* LDA ILO IHI SCALE* INFO",
+    "gehrd": "N ILO IHI A* LDA TAU* WORK* LWORK INFO",
+    "hseqr": "JOB COMPZ N ILO IHI H* LDH WR* WI* Z* LDZ WORK* LWORK INFO",
+    "hsein": (
+        "SIDE EIGSRC INITV SELECT N H* LDH WR* WI* VL* LDVL VR* LDVR MM M WORK* "
+        "IFAILL IFAILR INFO"
+    ),
+    "ormhr": "SIDE TRANS M N ILO IHI A* LDA TAU* C* LDC WORK* LWORK INFO",
+    "gebak": "JOB SIDE N ILO IHI SCALE* M V* LDV INFO",
+}
 
-    ``?trevc`` computes right and/or left eigenvectors of an upper quasi-triangular
-    matrix ``T`` in real Schur form (LAPACK Users' Guide, section 2.4.8).
+
+@cache
+def lapack_routine(name: str, dtype):
+    """Return a jitted caller of LAPACK ``?<name>`` for ``dtype`` (``float32``/``float64``).
+
+    The caller takes the routine's Fortran arguments as pointers, in LAPACK's order
+    (see `SIGNATURES`), and returns nothing; results are written through the pointers.
     """
     kind = get_blas_kind(dtype)
     float_pointer = _get_nb_float_from_dtype(kind)
-    unique_func_name = f"scipy.lapack.{kind}trevc"
+    arguments = SIGNATURES[name].split()
+    function_type = types.FunctionType(
+        types.void(*(float_pointer if a.endswith("*") else nb_i32p for a in arguments))
+    )
+    unique_func_name = f"scipy.lapack.{kind}{name}"
 
     @numba.njit
-    def get_trevc_pointer():
+    def get_pointer():
         with numba.objmode(ptr=types.intp):
-            ptr = get_lapack_ptr(dtype, "trevc")
+            ptr = get_lapack_ptr(dtype, name)
         return ptr
 
-    trevc_function_type = types.FunctionType(
-        types.void(
-            nb_i32p,  # SIDE
-            nb_i32p,  # HOWMNY
-            nb_i32p,  # SELECT
-            nb_i32p,  # N
-            float_pointer,  # T
-            nb_i32p,  # LDT
-            float_pointer,  # VL
-            nb_i32p,  # LDVL
-            float_pointer,  # VR
-            nb_i32p,  # LDVR
-            nb_i32p,  # MM
-            nb_i32p,  # M
-            float_pointer,  # WORK
-            nb_i32p,  # INFO
-        )
-    )
-
     @numba.njit
-    def trevc(SIDE, HOWMNY, SELECT, N, T, LDT, VL, LDVL, VR, LDVR, MM, M, WORK, INFO):
+    def call(*args):
         fn = _call_cached_ptr(
-            get_ptr_func=get_trevc_pointer,
-            func_type_ref=trevc_function_type,
+            get_ptr_func=get_pointer,
+            func_type_ref=function_type,
             unique_func_name_lit=unique_func_name,
         )
-        fn(SIDE, HOWMNY, SELECT, N, T, LDT, VL, LDVL, VR, LDVR, MM, M, WORK, INFO)
+        fn(*args)
 
-    return trevc
+    return call

@@ -17,7 +17,7 @@ from pytensor.link.numba.dispatch.linalg._LAPACK import (
     val_to_int_ptr,
 )
 
-from pytensor_spectral._lapack import numba_xtrevc
+from pytensor_spectral._lapack import lapack_routine
 
 
 def gees(A, compute_q):
@@ -84,7 +84,7 @@ def trevc(T, left, right):
 def _trevc_impl(T, left, right):
     ensure_lapack()
     dtype = T.dtype
-    xtrevc = numba_xtrevc(dtype)
+    xtrevc = lapack_routine("trevc", dtype)
 
     def impl(T, left, right):
         n = T.shape[0]

@@ -7,7 +7,8 @@ import numpy as np
 from pytensor.link.numba.dispatch import basic as numba_basic
 from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
-from pytensor_spectral import _lapack, _schur
+from pytensor_spectral import _hessenberg, _lapack, _lyapunov, _schur, _symmetric
+from pytensor_spectral.abscissa import LeadingEigenvalue, NumericalAbscissa
 from pytensor_spectral.eig import (
     EigPullback,
     Eigvals,
@@ -15,13 +16,14 @@ from pytensor_spectral.eig import (
     EigvalsPushforward,
     SchurEig,
 )
+from pytensor_spectral.ssa import SmoothedSpectralAbscissa
 
 
 def _kernel_version() -> int:
     """Hash of the kernel sources: PyTensor's on-disk cache of compiled graphs is keyed by
     it, so that an edited kernel is never served from a stale cache entry."""
     digest = hashlib.sha256()
-    for module in (_lapack, _schur):
+    for module in (_lapack, _schur, _hessenberg, _symmetric, _lyapunov):
         digest.update(Path(module.__file__).read_bytes())
     return int.from_bytes(digest.digest()[:4], "little")
 
@@ -101,3 +103,37 @@ def numba_funcify_EigvalsPushforward(op, node, **kwargs):
         return _schur.eigvals_pushforward(T, Q, wr, wi, dA.astype(dtype))
 
     return eigvals_pushforward, CACHE_VERSION
+
+
+@register_funcify_default_op_cache_key(LeadingEigenvalue)
+def numba_funcify_LeadingEigenvalue(op, node, **kwargs):
+    measure = LeadingEigenvalue.MEASURES[op.measure]
+
+    @numba_basic.numba_njit
+    def leading_eigenvalue(A):
+        value, G = _hessenberg.leading_eigenvalue(A, measure)
+        return np.asarray(value), G
+
+    return leading_eigenvalue, CACHE_VERSION
+
+
+@register_funcify_default_op_cache_key(NumericalAbscissa)
+def numba_funcify_NumericalAbscissa(op, node, **kwargs):
+    @numba_basic.numba_njit
+    def numerical_abscissa(A):
+        value, v = _symmetric.numerical_abscissa(A)
+        return np.asarray(value), v
+
+    return numerical_abscissa, CACHE_VERSION
+
+
+@register_funcify_default_op_cache_key(SmoothedSpectralAbscissa)
+def numba_funcify_SmoothedSpectralAbscissa(op, node, **kwargs):
+    dtype = np.dtype(node.outputs[0].dtype)
+
+    @numba_basic.numba_njit
+    def smoothed_spectral_abscissa(A, eps):
+        value, G, d_eps, _ = _lyapunov.ssa(A, eps.item())
+        return np.asarray(value).astype(dtype), G.astype(dtype), np.asarray(d_eps).astype(dtype)
+
+    return smoothed_spectral_abscissa, CACHE_VERSION

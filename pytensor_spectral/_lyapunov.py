@@ -1,0 +1,137 @@
+r"""Jitted kernels for the smoothed spectral abscissa (Vanbiervliet et al., 2009).
+
+With :math:`A = Q T Q^\top` (real Schur form, computed once), the shifted Lyapunov
+equations :math:`(A - sI)P + P(A - sI)^\top + I = 0` and its adjoint
+:math:`(A - sI)^\top R + R(A - sI) + I = 0` become quasi-triangular Sylvester equations
+in :math:`T - sI` (LAPACK ``trsyl``), since :math:`Q^\top I Q = I` and ``tr P`` is invariant.
+"""
+
+import numpy as np
+from numba import njit
+from numba.extending import overload
+from numba.np.linalg import ensure_lapack
+from pytensor.link.numba.dispatch.linalg._LAPACK import (
+    _LAPACK,
+    int_ptr_to_val,
+    val_to_int_ptr,
+)
+
+from pytensor_spectral import _schur
+
+
+MAX_ITERATIONS = 100
+
+
+def shifted_lyapunov(T, s, adjoint):
+    """Solve ``(T − sI) X + X (T − sI)ᵀ = −I`` (or the adjoint, ``adjoint=True``,
+    ``(T − sI)ᵀ X + X (T − sI) = −I``) for quasi-triangular ``T`` in Schur form."""
+    raise NotImplementedError("shifted_lyapunov is only callable from jitted code")
+
+
+@overload(shifted_lyapunov)
+def _shifted_lyapunov_impl(T, s, adjoint):
+    ensure_lapack()
+    dtype = T.dtype
+    xtrsyl = _LAPACK().numba_xtrsyl(dtype)
+
+    def impl(T, s, adjoint):
+        n = T.shape[0]
+        ld = val_to_int_ptr(max(n, 1))
+        shifted = np.asfortranarray((T - s * np.eye(n, dtype=dtype)).astype(dtype))
+        X = np.asfortranarray(-np.eye(n, dtype=dtype))
+        scale = np.ones(1, dtype=dtype)
+        info = val_to_int_ptr(0)
+        trana, tranb = (ord("T"), ord("N")) if adjoint else (ord("N"), ord("T"))
+        xtrsyl(val_to_int_ptr(trana), val_to_int_ptr(tranb), val_to_int_ptr(1),
+               val_to_int_ptr(n), val_to_int_ptr(n), shifted.ctypes, ld, shifted.ctypes, ld,
+               X.ctypes, ld, scale.ctypes, info)
+        if int_ptr_to_val(info) < 0:
+            raise ValueError("trsyl: invalid argument")
+        return X / scale[0]
+
+    return impl
+
+
+@njit(cache=True)
+def symmetric_part_bound(A):
+    """An upper bound of ``ω(A) = λmax((A + Aᵀ)/2)``: the smaller of the Gershgorin bound
+    and the Frobenius norm of the symmetric part (O(n²), no eigenvalues)."""
+    S = 0.5 * (A + A.T)
+    gershgorin = np.max(np.diag(S) + np.sum(np.abs(S), axis=1) - np.abs(np.diag(S)))
+    return min(gershgorin, np.sqrt(np.sum(S * S)))
+
+
+@njit(cache=True)
+def normal_lower_bound(wr, eps):
+    """Root of ``Σ_k 1/(2(s − Re λ_k)) = 1/ε``: the SSA of a normal matrix with these
+    eigenvalue real parts, a lower bound of the SSA (``tr P(s)`` is at least this sum,
+    the diagonal of ``e^{Tt}`` being ``e^{λ_k t}``) and at least ``α + ε/2``.
+
+    Newton's method on the concave, increasing ``1/Σ_k 1/(2(s − Re λ_k)) − ε`` from
+    ``α + ε/2`` converges monotonically from below; O(n) per step.
+    """
+    s = np.max(wr) + 0.5 * eps
+    for _ in range(MAX_ITERATIONS):
+        d = s - wr
+        f = np.sum(0.5 / d)
+        step = (eps - 1.0 / f) * f * f / np.sum(0.5 / (d * d))
+        if not step > 16 * np.finfo(wr.dtype).eps * (abs(s) + eps):
+            break
+        s += step
+    return s
+
+
+@njit(cache=True)
+def check_eps(eps):
+    """Raise ``ValueError`` unless ``eps`` is positive and finite."""
+    if not (np.isfinite(eps) and eps > 0):
+        raise ValueError("ssa: eps must be positive and finite")
+
+
+@njit(cache=True)
+def ssa(A, eps):
+    r"""Smoothed spectral abscissa of ``A`` and its derivatives.
+
+    Returns ``(value, G, d_eps, iterations)``: the root ``s`` of ``1/tr P(s) = ε``, the
+    gradient ``G = Q R P Qᵀ / tr(R P)`` (``P, R`` the Lyapunov solution and its adjoint,
+    in Schur coordinates), ``∂s/∂ε = 1 / (2 ε² tr(R P))`` and the number of Newton steps.
+
+    Newton's method runs on ``h(s) = 1/tr P(s) − ε`` (increasing, with
+    ``h'(s) = 2 tr(R P) / tr(P)²`` from ``d tr P/ds = −2 tr(R P)``), starting from the lower
+    end of the bracket ``α + ε/2 ≤ s ≤ ω + nε/2``; a step that leaves the current
+    bracket is replaced by bisection. For a normal matrix ``h`` is concave, so Newton
+    from the left is monotone; the bracket makes it safe for non-normal ones.
+    """
+    _schur.check_square_finite(A)
+    check_eps(eps)
+    n = A.shape[0]
+    if n == 0:
+        raise ValueError("ssa: the smoothed spectral abscissa of an empty matrix is undefined")
+    wr, _, T, Q = _schur.schur_eigvals(A, True)
+    lo = normal_lower_bound(wr, eps)
+    hi = max(symmetric_part_bound(A) + 0.5 * n * eps, lo)
+    rel = np.finfo(A.dtype).eps
+    s = lo
+    previous = np.inf
+    for iteration in range(1, MAX_ITERATIONS + 1):
+        P = shifted_lyapunov(T, s, False)
+        R = shifted_lyapunov(T, s, True)
+        trace_p = np.trace(P)
+        trace_rp = np.sum(R * P)  # tr(R P) for symmetric R, P
+        h = 1.0 / trace_p - eps
+        if h < 0:
+            lo = s
+        else:
+            hi = s
+        step = -h * trace_p * trace_p / (2.0 * trace_rp)
+        scale = abs(s) + eps
+        # converged, or stagnating at the rounding level of tr P (no quadratic decrease)
+        converged = abs(step) <= 16 * rel * scale or (
+            abs(step) > 0.5 * previous and previous <= rel**0.75 * scale
+        )
+        previous = abs(step)
+        if converged or hi - lo <= 4 * rel * max(abs(lo), abs(hi)):
+            G = Q @ (R @ P) @ Q.T / trace_rp
+            return s + step, G, 1.0 / (2.0 * eps * eps * trace_rp), iteration
+        s = s + step if lo < s + step < hi else 0.5 * (lo + hi)
+    raise ValueError("ssa: the root finder did not converge; the matrix may be too non-normal")

@@ -1,0 +1,71 @@
+"""Jitted kernels for selected eigenpairs of a real symmetric matrix (LAPACK ``syevr``)."""
+
+import numpy as np
+from numba import njit
+from numba.extending import overload
+from numba.np.linalg import ensure_lapack
+from pytensor.link.numba.dispatch.linalg._LAPACK import (
+    _LAPACK,
+    int_ptr_to_val,
+    val_to_int_ptr,
+)
+
+from pytensor_spectral import _schur
+
+
+def symmetric_eigpairs(S, il, iu):
+    """Eigenvalues ``il..iu`` (1-based, ascending) of the symmetric ``S`` and their unit
+    eigenvectors, from its lower triangle (LAPACK ``syevr``, MRRR). Returns ``(w, Z)``."""
+    raise NotImplementedError("symmetric_eigpairs is only callable from jitted code")
+
+
+@overload(symmetric_eigpairs)
+def _symmetric_eigpairs_impl(S, il, iu):
+    ensure_lapack()
+    dtype = S.dtype
+    xsyevr = _LAPACK().numba_xsyevr(dtype)
+
+    def impl(S, il, iu):
+        n = S.shape[0]
+        m = iu - il + 1
+        ld = val_to_int_ptr(max(n, 1))
+        work_matrix = np.asfortranarray(S.copy())
+        w = np.empty(max(n, 1), dtype=dtype)
+        Z = np.empty((m, n), dtype=dtype).T
+        isuppz = np.empty(2 * max(m, 1), dtype=np.int32)
+        bound = np.zeros(1, dtype=dtype)
+        found = val_to_int_ptr(0)
+        info = val_to_int_ptr(0)
+        work = np.empty(1, dtype=dtype)
+        iwork = np.empty(1, dtype=np.int32)
+        for query in (True, False):
+            if not query:
+                work = np.empty(max(int(work[0]), 1), dtype=dtype)
+                iwork = np.empty(max(iwork[0], 1), dtype=np.int32)
+            xsyevr(val_to_int_ptr(ord("V")), val_to_int_ptr(ord("I")), val_to_int_ptr(ord("L")),
+                   val_to_int_ptr(n), work_matrix.ctypes, ld, bound.ctypes, bound.ctypes,
+                   val_to_int_ptr(il), val_to_int_ptr(iu), bound.ctypes, found, w.ctypes,
+                   Z.ctypes, ld, isuppz.ctypes, work.ctypes,
+                   val_to_int_ptr(-1 if query else work.size), iwork.ctypes,
+                   val_to_int_ptr(-1 if query else iwork.size), info)
+        if int_ptr_to_val(info) != 0:
+            raise ValueError("The symmetric eigensolver failed to converge (syevr)")
+        return w[:m].copy(), np.ascontiguousarray(Z)
+
+    return impl
+
+
+@njit(cache=True)
+def numerical_abscissa(A):
+    """``ω(A) = λmax((A + Aᵀ)/2)`` and its unit eigenvector ``v`` (sign: largest-modulus
+    component positive), so that ``∂ω/∂A = v vᵀ``."""
+    _schur.check_square_finite(A)
+    n = A.shape[0]
+    if n == 0:
+        raise ValueError("The numerical abscissa of an empty matrix is undefined")
+    w, Z = symmetric_eigpairs(0.5 * (A + A.T), n, n)
+    v = Z[:, 0].copy()
+    p = np.argmax(np.abs(v))
+    if v[p] < 0:
+        v = -v
+    return w[0], v

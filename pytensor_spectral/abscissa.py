@@ -1,0 +1,189 @@
+r"""Spectral abscissa, spectral radius and numerical abscissa, with exact gradients.
+
+* :math:`\alpha(A) = \max_k \operatorname{Re}\lambda_k(A)` (stability of ``dx/dt = A x``),
+* :math:`\rho(A) = \max_k |\lambda_k(A)|` (stability of ``x_{t+1} = A x_t``),
+* :math:`\omega(A) = \lambda_{\max}((A + A^\top)/2)` (initial transient growth), dense or
+  matrix-free for the Jacobian of a PyTensor function.
+
+The forward ops return the gradient direction as a hidden output, computed at O(n²) extra
+cost from the leading eigenvector pair, so that the pullback is a product with the
+output cotangent.
+"""
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.gradient import DisconnectedType, disconnected_type
+from pytensor.graph.basic import Apply, Variable
+from pytensor.graph.op import Op
+from pytensor.tensor import TensorLike
+from pytensor.tensor.type import TensorType
+
+from pytensor_spectral import _hessenberg, _symmetric
+from pytensor_spectral.eig import _apply, _static_size, _vector, as_square_float_matrix
+
+
+def _scalar(dtype) -> TensorType:
+    return TensorType(dtype=dtype, shape=())
+
+
+def _value_pullback(cotangents, *directions: Variable) -> list[Variable]:
+    """``ḡ · d`` for each input direction ``d``, for an op whose outputs other than the
+    first (the value) only feed its own pullback and are not differentiable."""
+    if any(not isinstance(g.type, DisconnectedType) for g in cotangents[1:]):
+        raise NotImplementedError("Only the value output of this op is differentiable")
+    return [cotangents[0] * d for d in directions]
+
+
+class LeadingEigenvalue(Op):
+    r"""Spectral abscissa (``measure="real"``) or radius (``measure="modulus"``).
+
+    Outputs the value and its gradient :math:`G = \partial m / \partial A`. For a simple
+    leading eigenvalue :math:`\lambda` with right/left eigenvectors :math:`x, y`,
+
+    .. math::
+        G = \operatorname{Re}\frac{\bar g\, y x^H}{\overline{y^H x}}, \qquad
+        \bar g = \frac{\partial m}{\partial \operatorname{Re}\lambda}
+        + i \frac{\partial m}{\partial \operatorname{Im}\lambda},
+
+    with :math:`x, y` from inverse iteration on the Hessenberg form (LAPACK
+    ``gebal, gehrd, hseqr, hsein, ormhr, gebak``): about the cost of the eigenvalues alone.
+    """
+
+    __props__ = ("measure",)
+    gufunc_signature = "(m,m)->(),(m,m)"
+    MEASURES = {"real": _hessenberg.REAL_PART, "modulus": _hessenberg.MODULUS}
+
+    def __init__(self, measure: str):
+        if measure not in self.MEASURES:
+            raise ValueError(f"measure must be one of {sorted(self.MEASURES)}, got {measure!r}")
+        self.measure = measure
+
+    def make_node(self, A):
+        A = as_square_float_matrix(A, "LeadingEigenvalue")
+        return Apply(self, [A], [_scalar(A.dtype)(), A.type()])
+
+    def perform(self, node, inputs, outputs):
+        (A,) = inputs
+        value, G = _hessenberg.leading_eigenvalue(A, self.MEASURES[self.measure])
+        outputs[0][0] = np.asarray(value, dtype=A.dtype)
+        outputs[1][0] = G
+
+    def infer_shape(self, node, shapes):
+        return [(), shapes[0]]
+
+    def pullback(self, inputs, outputs, cotangents):
+        return _value_pullback(cotangents, outputs[1])
+
+    def pushforward(self, inputs, outputs, tangents):
+        (dA,) = tangents
+        if isinstance(dA.type, DisconnectedType):
+            return [disconnected_type(), disconnected_type()]
+        return [pt.sum(outputs[1] * dA), disconnected_type()]
+
+
+class NumericalAbscissa(Op):
+    r"""Numerical abscissa :math:`\omega(A) = \lambda_{\max}((A + A^\top)/2)` and its unit
+    eigenvector :math:`v` (largest-modulus component positive), by LAPACK ``syevr``
+    restricted to the largest eigenvalue. Gradient: :math:`\bar A = \bar\omega\, v v^\top`.
+    """
+
+    __props__ = ()
+    gufunc_signature = "(m,m)->(),(m)"
+
+    def make_node(self, A):
+        A = as_square_float_matrix(A, "NumericalAbscissa")
+        return Apply(self, [A], [_scalar(A.dtype)(), _vector(A.dtype, _static_size(A))()])
+
+    def perform(self, node, inputs, outputs):
+        (A,) = inputs
+        value, v = _symmetric.numerical_abscissa(A)
+        outputs[0][0] = np.asarray(value, dtype=A.dtype)
+        outputs[1][0] = v
+
+    def infer_shape(self, node, shapes):
+        (n, _) = shapes[0]
+        return [(), (n,)]
+
+    def pullback(self, inputs, outputs, cotangents):
+        v = outputs[1]
+        return _value_pullback(cotangents, pt.outer(v, v))
+
+    def pushforward(self, inputs, outputs, tangents):
+        (dA,) = tangents
+        if isinstance(dA.type, DisconnectedType):
+            return [disconnected_type(), disconnected_type()]
+        v = outputs[1]
+        return [v @ dA @ v, disconnected_type()]
+
+
+def spectral_abscissa(A: TensorLike) -> Variable:
+    r"""Spectral abscissa :math:`\alpha(A) = \max_k \operatorname{Re}\lambda_k(A)`.
+
+    Parameters
+    ----------
+    A : TensorLike
+        Real square matrix ``(..., m, m)``, ``m ≥ 1``.
+
+    Returns
+    -------
+    TensorVariable
+        ``(...)``.
+
+    Notes
+    -----
+    Gradient :math:`\operatorname{Re}(y x^H)/\overline{y^H x}` for the leading eigenvalue
+    (either member of a leading conjugate pair gives the same). Where the maximum is
+    attained by distinct eigenvalues, the gradient is that of the first of them in LAPACK's
+    order, an element of the Clarke subdifferential; where the leading eigenvalue is
+    repeated (to ``100 n ε ‖A‖``), the gradient of the mean of the repeated eigenvalues,
+    through their spectral projector. Unlike ``max(eigvals(A)[0])``, a conjugate pair is
+    not counted twice.
+    """
+    return _apply(LeadingEigenvalue("real"), A)[0]
+
+
+def spectral_radius(A: TensorLike) -> Variable:
+    r"""Spectral radius :math:`\rho(A) = \max_k |\lambda_k(A)|`.
+
+    Parameters
+    ----------
+    A : TensorLike
+        Real square matrix ``(..., m, m)``, ``m ≥ 1``.
+
+    Returns
+    -------
+    TensorVariable
+        ``(...)``.
+
+    Notes
+    -----
+    Gradient :math:`\operatorname{Re}(e^{i\theta} y x^H)/\overline{y^H x}` with
+    :math:`\lambda = |\lambda| e^{i\theta}` the leading eigenvalue; ties and repeated
+    eigenvalues as in `spectral_abscissa`. At :math:`\rho(A) = 0` (nilpotent ``A``) the
+    returned gradient is zero.
+    """
+    return _apply(LeadingEigenvalue("modulus"), A)[0]
+
+
+def numerical_abscissa(A: TensorLike) -> Variable:
+    r"""Numerical abscissa :math:`\omega(A) = \lambda_{\max}((A + A^\top)/2)`.
+
+    The growth rate of :math:`\|e^{tA}\|` at :math:`t = 0`; :math:`\omega(A) \ge \alpha(A)`.
+
+    Parameters
+    ----------
+    A : TensorLike
+        Real square matrix ``(..., m, m)``, ``m ≥ 1``.
+
+    Returns
+    -------
+    TensorVariable
+        ``(...)``.
+
+    Notes
+    -----
+    Gradient :math:`v v^\top` for the unit leading eigenvector :math:`v` of the symmetric
+    part. At a repeated largest eigenvalue any unit :math:`v` of its eigenspace gives a
+    subgradient (``ω`` is convex); LAPACK's is returned.
+    """
+    return _apply(NumericalAbscissa(), A)[0]

@@ -1,0 +1,128 @@
+r"""Smoothed spectral abscissa (Vanbiervliet, Vandereycken, Michiels, Vandewalle and
+Diehl, *The smoothed spectral abscissa for robust stability optimization*, SIAM J. Optim.
+20(1), 2009).
+
+For :math:`\varepsilon > 0`, :math:`\tilde\alpha_\varepsilon(A)` is the unique
+:math:`s > \alpha(A)` with
+
+.. math::
+    f(A, s) = \operatorname{tr} P(s) = \frac{1}{\varepsilon}, \qquad
+    (A - sI)P + P(A - sI)^\top + I = 0,
+
+i.e. :math:`\int_0^\infty \|e^{(A - sI)t}\|_F^2\,dt = 1/\varepsilon`. It is smooth in ``A``,
+bounded by :math:`\alpha + \varepsilon/2 \le \tilde\alpha_\varepsilon \le \omega +
+n\varepsilon/2`, and tends to the spectral abscissa as :math:`\varepsilon \to 0`. With
+:math:`R` the adjoint solution, :math:`(A - sI)^\top R + R(A - sI) + I = 0`,
+
+.. math::
+    \nabla_A \tilde\alpha_\varepsilon = \frac{R P}{\operatorname{tr}(R P)}, \qquad
+    \frac{\partial \tilde\alpha_\varepsilon}{\partial\varepsilon}
+    = \frac{1}{2\varepsilon^2 \operatorname{tr}(R P)}.
+"""
+
+import numbers
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.gradient import DisconnectedType, disconnected_type
+from pytensor.graph.basic import Apply, Variable
+from pytensor.graph.op import Op
+from pytensor.tensor import TensorLike
+
+from pytensor_spectral import _lyapunov
+from pytensor_spectral.abscissa import _scalar, _value_pullback
+from pytensor_spectral.eig import _apply, _require_ndim, as_square_float_matrix
+
+
+DEFAULT_EPS_NUMERATOR = 1.5
+
+
+class SmoothedSpectralAbscissa(Op):
+    r"""Smoothed spectral abscissa :math:`\tilde\alpha_\varepsilon(A)` and its derivatives.
+
+    Inputs ``A, eps``; outputs the value, :math:`\nabla_A` and :math:`\partial/\partial
+    \varepsilon` (the last two feed the pullback). One real Schur form
+    :math:`A = Q T Q^\top` per evaluation; every Lyapunov solve of the root finder and the
+    adjoint is a quasi-triangular Sylvester solve with ``T`` (LAPACK ``trsyl``), and the
+    root is found by safeguarded Newton steps (see ``_lyapunov.ssa``).
+    """
+
+    __props__ = ()
+    gufunc_signature = "(m,m),()->(),(m,m),()"
+
+    def make_node(self, A, eps):
+        A = as_square_float_matrix(A, "SmoothedSpectralAbscissa")
+        eps = pt.as_tensor_variable(eps)
+        if eps.type.ndim != 0:
+            raise ValueError(f"eps must be a scalar, got ndim={eps.type.ndim}")
+        if eps.type.numpy_dtype.kind == "c":
+            raise TypeError(f"eps must be real, got dtype {eps.dtype}")
+        eps = pt.cast(eps, A.dtype)
+        return Apply(self, [A, eps], [_scalar(A.dtype)(), A.type(), _scalar(A.dtype)()])
+
+    def perform(self, node, inputs, outputs):
+        A, eps = inputs
+        value, G, d_eps, _ = _lyapunov.ssa(A, A.dtype.type(eps))
+        outputs[0][0] = np.asarray(value, dtype=A.dtype)
+        outputs[1][0] = G.astype(A.dtype)
+        outputs[2][0] = np.asarray(d_eps, dtype=A.dtype)
+
+    def infer_shape(self, node, shapes):
+        return [(), shapes[0], ()]
+
+    def pullback(self, inputs, outputs, cotangents):
+        _, G, d_eps = outputs
+        return _value_pullback(cotangents, G, d_eps)
+
+    def pushforward(self, inputs, outputs, tangents):
+        _, G, d_eps = outputs
+        dA, d_eps_in = tangents
+        terms = []
+        if not isinstance(dA.type, DisconnectedType):
+            terms.append(pt.sum(G * dA))
+        if not isinstance(d_eps_in.type, DisconnectedType):
+            terms.append(d_eps * d_eps_in)
+        value_tangent = pt.add(*terms) if terms else disconnected_type()
+        return [value_tangent, disconnected_type(), disconnected_type()]
+
+
+def _check_eps(eps: TensorLike) -> None:
+    if isinstance(eps, numbers.Real) and not (np.isfinite(eps) and eps > 0):
+        raise ValueError(f"ssa: eps must be positive and finite, got {eps}")
+
+
+def ssa(A: TensorLike, eps: TensorLike | None = None) -> Variable:
+    r"""Smoothed spectral abscissa :math:`\tilde\alpha_\varepsilon(A)`.
+
+    Parameters
+    ----------
+    A : TensorLike
+        Real square matrix ``(..., m, m)``, ``m ≥ 1``.
+    eps : TensorLike, optional
+        Smoothing parameter, positive and finite (``(...)``, broadcast with the batch).
+        ``None`` uses ``1.5 / m``, the default rule of SmoothedSpectralAbscissa.jl
+        (``0.01 · 150 / m``). Differentiable.
+
+    Returns
+    -------
+    TensorVariable
+        ``(...)``: the root :math:`s > \alpha(A)` of :math:`\operatorname{tr} P(s) =
+        1/\varepsilon`, with :math:`\alpha + \varepsilon/2 \le s \le \omega + m\varepsilon/2`.
+
+    Raises
+    ------
+    ValueError
+        At construction for a non-positive or non-finite constant ``eps``; at run time
+        for such an ``eps``, non-finite or empty ``A``, or if the root finder does not
+        converge within its iteration bound (100 Newton/bisection steps).
+
+    Notes
+    -----
+    Gradient :math:`R P / \operatorname{tr}(R P)` (trace 1: ``ssa(A + cI) = ssa(A) + c``).
+    See the module docstring.
+    """
+    _check_eps(eps)
+    A = _require_ndim(A, "ssa")
+    if eps is None:
+        eps = DEFAULT_EPS_NUMERATOR / A.shape[-1]
+    return _apply(SmoothedSpectralAbscissa(), A, eps)[0]
