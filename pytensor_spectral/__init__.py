@@ -2,7 +2,12 @@
 
 import pytensor_spectral.link.numba
 import pytensor_spectral.rewrites  # noqa: F401  (registers the graph rewrites)
-from pytensor_spectral.abscissa import numerical_abscissa, spectral_abscissa, spectral_radius
+from pytensor_spectral.abscissa import (
+    jacobian_numerical_abscissa,
+    numerical_abscissa,
+    spectral_abscissa,
+    spectral_radius,
+)
 from pytensor_spectral.eig import as_complex, eig, eigvals
 from pytensor_spectral.ssa import ssa
 
@@ -11,6 +16,7 @@ __all__ = [
     "as_complex",
     "eig",
     "eigvals",
+    "jacobian_numerical_abscissa",
     "numerical_abscissa",
     "spectral_abscissa",
     "spectral_radius",

@@ -52,15 +52,25 @@ def _hessenberg_eigvals_impl(A):
         ilo = val_to_int_ptr(1)
         ihi = val_to_int_ptr(n)
         info = val_to_int_ptr(0)
-        gebal(val_to_int_ptr(ord("B")), val_to_int_ptr(n), R.ctypes, ld, ilo, ihi,
-              scale.ctypes, info)
+        gebal(
+            val_to_int_ptr(ord("B")), val_to_int_ptr(n), R.ctypes, ld, ilo, ihi, scale.ctypes, info
+        )
         tau = np.empty(max(n - 1, 1), dtype=dtype)
         work = np.empty(1, dtype=dtype)
         for query in (True, False):
             if not query:
                 work = _workspace_query(work)
-            gehrd(val_to_int_ptr(n), ilo, ihi, R.ctypes, ld, tau.ctypes, work.ctypes,
-                  val_to_int_ptr(-1 if query else work.size), info)
+            gehrd(
+                val_to_int_ptr(n),
+                ilo,
+                ihi,
+                R.ctypes,
+                ld,
+                tau.ctypes,
+                work.ctypes,
+                val_to_int_ptr(-1 if query else work.size),
+                info,
+            )
         H = np.asfortranarray(np.triu(R, -1))
         W = np.asfortranarray(np.triu(R, -1))  # hseqr with JOB='E' overwrites it
         wr = np.empty(n, dtype=dtype)
@@ -69,9 +79,22 @@ def _hessenberg_eigvals_impl(A):
         for query in (True, False):
             if not query:
                 work = _workspace_query(work)
-            hseqr(val_to_int_ptr(ord("E")), val_to_int_ptr(ord("N")), val_to_int_ptr(n),
-                  ilo, ihi, W.ctypes, ld, wr.ctypes, wi.ctypes, z.ctypes, val_to_int_ptr(1),
-                  work.ctypes, val_to_int_ptr(-1 if query else work.size), info)
+            hseqr(
+                val_to_int_ptr(ord("E")),
+                val_to_int_ptr(ord("N")),
+                val_to_int_ptr(n),
+                ilo,
+                ihi,
+                W.ctypes,
+                ld,
+                wr.ctypes,
+                wi.ctypes,
+                z.ctypes,
+                val_to_int_ptr(1),
+                work.ctypes,
+                val_to_int_ptr(-1 if query else work.size),
+                info,
+            )
         if int_ptr_to_val(info) != 0:
             raise ValueError("The QR algorithm failed to compute all eigenvalues (hseqr)")
         return wr, wi, H, R, tau, scale, int_ptr_to_val(ilo), int_ptr_to_val(ihi)
@@ -107,11 +130,27 @@ def _eigvec_pair_impl(H, R, tau, scale, ilo, ihi, wr, wi, k):
         VR = np.zeros((mm, n), dtype=dtype).T
         ifail = np.zeros(2 * mm, dtype=np.int32)
         info = val_to_int_ptr(0)
-        hsein(val_to_int_ptr(ord("B")), val_to_int_ptr(ord("Q")), val_to_int_ptr(ord("N")),
-              select.ctypes, val_to_int_ptr(n), H.ctypes, ld, wr.copy().ctypes,
-              wi.copy().ctypes, VL.ctypes, ld, VR.ctypes, ld, val_to_int_ptr(mm),
-              val_to_int_ptr(0), np.empty((n + 2) * n, dtype=dtype).ctypes, ifail[:mm].ctypes,
-              ifail[mm:].ctypes, info)
+        hsein(
+            val_to_int_ptr(ord("B")),
+            val_to_int_ptr(ord("Q")),
+            val_to_int_ptr(ord("N")),
+            select.ctypes,
+            val_to_int_ptr(n),
+            H.ctypes,
+            ld,
+            wr.copy().ctypes,
+            wi.copy().ctypes,
+            VL.ctypes,
+            ld,
+            VR.ctypes,
+            ld,
+            val_to_int_ptr(mm),
+            val_to_int_ptr(0),
+            np.empty((n + 2) * n, dtype=dtype).ctypes,
+            ifail[:mm].ctypes,
+            ifail[mm:].ctypes,
+            info,
+        )
         if int_ptr_to_val(info) != 0:
             z = np.zeros(n, dtype=dtype)
             return z, z, z, z, False
@@ -125,16 +164,37 @@ def _eigvec_pair_impl(H, R, tau, scale, ilo, ihi, wr, wi, k):
         for query in (True, False):
             if not query:
                 work = _workspace_query(work)
-            ormhr(val_to_int_ptr(ord("L")), val_to_int_ptr(ord("N")), val_to_int_ptr(n),
-                  val_to_int_ptr(4), val_to_int_ptr(ilo), val_to_int_ptr(ihi), R.ctypes, ld,
-                  tau.ctypes, C.ctypes, ld, work.ctypes, val_to_int_ptr(-1 if query else work.size),
-                  info)
+            ormhr(
+                val_to_int_ptr(ord("L")),
+                val_to_int_ptr(ord("N")),
+                val_to_int_ptr(n),
+                val_to_int_ptr(4),
+                val_to_int_ptr(ilo),
+                val_to_int_ptr(ihi),
+                R.ctypes,
+                ld,
+                tau.ctypes,
+                C.ctypes,
+                ld,
+                work.ctypes,
+                val_to_int_ptr(-1 if query else work.size),
+                info,
+            )
         X = np.asfortranarray(C[:, :2])
         Y = np.asfortranarray(C[:, 2:])
         for side, V in ((ord("R"), X), (ord("L"), Y)):
-            gebak(val_to_int_ptr(ord("B")), val_to_int_ptr(side), val_to_int_ptr(n),
-                  val_to_int_ptr(ilo), val_to_int_ptr(ihi), scale.ctypes, val_to_int_ptr(2),
-                  V.ctypes, ld, info)
+            gebak(
+                val_to_int_ptr(ord("B")),
+                val_to_int_ptr(side),
+                val_to_int_ptr(n),
+                val_to_int_ptr(ilo),
+                val_to_int_ptr(ihi),
+                scale.ctypes,
+                val_to_int_ptr(2),
+                V.ctypes,
+                ld,
+                info,
+            )
         return X[:, 0].copy(), X[:, 1].copy(), Y[:, 0].copy(), Y[:, 1].copy(), True
 
     return impl
@@ -200,15 +260,15 @@ def leading_eigenvalue(A, measure):
     k = leading_index(wr, wi, measure)
     value = wr[k] if measure == REAL_PART else np.hypot(wr[k], wi[k])
     g_re, g_im = _measure_cotangent(wr, wi, k, measure)
+    if g_re == 0 and g_im == 0:  # ρ(A) = 0: zero is returned as the (sub)gradient
+        return value, np.zeros_like(A)
     if _is_repeated(H, wr, wi, k):
         return value, _schur_gradient(A, measure)
     x_re, x_im, y_re, y_im, ok = eigvec_pair(H, R, tau, scale, ilo, ihi, wr, wi, k)
     if not ok:
         return value, _schur_gradient(A, measure)
     # c = ḡ / conj(s), s = yᴴx; G = Re(c y xᴴ) = Re(c y) x_reᵀ + Im(c y) x_imᵀ
-    s = np.sum(y_re * x_re) + np.sum(y_im * x_im) + 1j * (
-        np.sum(y_re * x_im) - np.sum(y_im * x_re)
-    )
+    s = np.sum(y_re * x_re) + np.sum(y_im * x_im) + 1j * (np.sum(y_re * x_im) - np.sum(y_im * x_re))
     c = (g_re + 1j * g_im) / np.conj(s)
     cy_re = c.real * y_re - c.imag * y_im
     cy_im = c.real * y_im + c.imag * y_re

@@ -42,9 +42,21 @@ def _shifted_lyapunov_impl(T, s, adjoint):
         scale = np.ones(1, dtype=dtype)
         info = val_to_int_ptr(0)
         trana, tranb = (ord("T"), ord("N")) if adjoint else (ord("N"), ord("T"))
-        xtrsyl(val_to_int_ptr(trana), val_to_int_ptr(tranb), val_to_int_ptr(1),
-               val_to_int_ptr(n), val_to_int_ptr(n), shifted.ctypes, ld, shifted.ctypes, ld,
-               X.ctypes, ld, scale.ctypes, info)
+        xtrsyl(
+            val_to_int_ptr(trana),
+            val_to_int_ptr(tranb),
+            val_to_int_ptr(1),
+            val_to_int_ptr(n),
+            val_to_int_ptr(n),
+            shifted.ctypes,
+            ld,
+            shifted.ctypes,
+            ld,
+            X.ctypes,
+            ld,
+            scale.ctypes,
+            info,
+        )
         if int_ptr_to_val(info) < 0:
             raise ValueError("trsyl: invalid argument")
         return X / scale[0]

@@ -42,12 +42,29 @@ def _symmetric_eigpairs_impl(S, il, iu):
             if not query:
                 work = np.empty(max(int(work[0]), 1), dtype=dtype)
                 iwork = np.empty(max(iwork[0], 1), dtype=np.int32)
-            xsyevr(val_to_int_ptr(ord("V")), val_to_int_ptr(ord("I")), val_to_int_ptr(ord("L")),
-                   val_to_int_ptr(n), work_matrix.ctypes, ld, bound.ctypes, bound.ctypes,
-                   val_to_int_ptr(il), val_to_int_ptr(iu), bound.ctypes, found, w.ctypes,
-                   Z.ctypes, ld, isuppz.ctypes, work.ctypes,
-                   val_to_int_ptr(-1 if query else work.size), iwork.ctypes,
-                   val_to_int_ptr(-1 if query else iwork.size), info)
+            xsyevr(
+                val_to_int_ptr(ord("V")),
+                val_to_int_ptr(ord("I")),
+                val_to_int_ptr(ord("L")),
+                val_to_int_ptr(n),
+                work_matrix.ctypes,
+                ld,
+                bound.ctypes,
+                bound.ctypes,
+                val_to_int_ptr(il),
+                val_to_int_ptr(iu),
+                bound.ctypes,
+                found,
+                w.ctypes,
+                Z.ctypes,
+                ld,
+                isuppz.ctypes,
+                work.ctypes,
+                val_to_int_ptr(-1 if query else work.size),
+                iwork.ctypes,
+                val_to_int_ptr(-1 if query else iwork.size),
+                info,
+            )
         if int_ptr_to_val(info) != 0:
             raise ValueError("The symmetric eigensolver failed to converge (syevr)")
         return w[:m].copy(), np.ascontiguousarray(Z)

@@ -12,14 +12,16 @@ output cotangent.
 
 import numpy as np
 import pytensor.tensor as pt
-from pytensor.gradient import DisconnectedType, disconnected_type
+from pytensor.gradient import DisconnectedType, disconnected_type, pullback, pushforward
 from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
+from pytensor.raise_op import Assert
 from pytensor.tensor import TensorLike
 from pytensor.tensor.type import TensorType
 
 from pytensor_spectral import _hessenberg, _symmetric
 from pytensor_spectral.eig import _apply, _static_size, _vector, as_square_float_matrix
+from pytensor_spectral.iterative import max_eigenpair
 
 
 def _scalar(dtype) -> TensorType:
@@ -187,3 +189,87 @@ def numerical_abscissa(A: TensorLike) -> Variable:
     subgradient (``ω`` is convex); LAPACK's is returned.
     """
     return _apply(NumericalAbscissa(), A)[0]
+
+
+def _jacobian_products(f: Variable, z: Variable):
+    """``q -> J q`` and ``q -> Jᵀ q`` for ``J = ∂f/∂z``, as PyTensor graphs."""
+
+    def jvp(q):
+        try:
+            return pushforward(f, z, q, use_op_pushforward=True)
+        except NotImplementedError:  # an op of f lacks a pushforward: use two pullbacks
+            return pushforward(f, z, q)
+
+    def vjp(q):
+        return pullback(f, z, q)
+
+    return jvp, vjp
+
+
+def jacobian_numerical_abscissa(
+    f: TensorLike,
+    z: Variable,
+    v0: TensorLike | None = None,
+    *,
+    krylov_dim: int = 20,
+    max_restarts: int = 50,
+    tol: float = 1e-10,
+) -> tuple[Variable, Variable]:
+    r"""Numerical abscissa of the Jacobian :math:`J = \partial f/\partial z`, matrix-free.
+
+    :math:`\omega(J) = \lambda_{\max}((J + J^\top)/2)` from Jacobian-vector and
+    vector-Jacobian products only (``pushforward``/``pullback``, i.e. ``Rop``/``Lop``):
+    the dense Jacobian is never formed. The symmetric operator is handed to restarted
+    Lanczos (`pytensor_spectral.iterative.max_eigenpair`), which finds the largest
+    eigenvalue even when a negative one has larger modulus.
+
+    Parameters
+    ----------
+    f : TensorLike
+        Symbolic vector, a function of ``z`` with ``len(f) == len(z)``.
+    z : Variable
+        Symbolic vector the Jacobian is taken with respect to.
+    v0 : TensorLike, optional
+        Warm-start vector, e.g. the ``v`` of the previous optimization step carried with
+        ``updates``.
+    krylov_dim, max_restarts, tol
+        Iteration controls of `~pytensor_spectral.iterative.max_eigenpair`: at most
+        ``krylov_dim · max_restarts`` products, relative residual ``tol``.
+
+    Returns
+    -------
+    lam : TensorVariable
+        :math:`v^\top J v`, differentiable with respect to everything ``f`` depends on,
+        with ``v`` held constant: exact (:math:`\nabla = v v^\top` in ``J``) at convergence.
+    v : TensorVariable
+        Unit leading eigenvector of the symmetric part (not differentiable).
+
+    Raises
+    ------
+    AssertionError
+        At run time, if the iteration did not reach ``tol`` within its bound.
+    """
+    f = pt.as_tensor_variable(f)
+    z = pt.as_tensor_variable(z)
+    if f.type.ndim != 1 or z.type.ndim != 1:
+        raise ValueError(f"f and z must be vectors, got ndim {f.type.ndim} and {z.type.ndim}")
+    if f.type.numpy_dtype.kind != "f":
+        raise TypeError(f"f must be a float vector, got dtype {f.dtype}")
+    n = Assert("jacobian_numerical_abscissa: f and z must have the same length")(
+        z.shape[0], pt.eq(f.shape[0], z.shape[0])
+    )
+    jvp, vjp = _jacobian_products(f, z)
+    _, v, converged = max_eigenpair(
+        lambda q: 0.5 * (jvp(q) + vjp(q)),
+        n,
+        v0,
+        dtype=f.dtype,
+        krylov_dim=krylov_dim,
+        max_restarts=max_restarts,
+        tol=tol,
+    )
+    lam = Assert(
+        "jacobian_numerical_abscissa: Lanczos did not converge within its bound "
+        "(raise max_restarts or tol)"
+    )(pt.dot(v, jvp(v)), converged)
+    return lam, v

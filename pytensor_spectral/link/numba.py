@@ -20,11 +20,12 @@ from pytensor_spectral.ssa import SmoothedSpectralAbscissa
 
 
 def _kernel_version() -> int:
-    """Hash of the kernel sources: PyTensor's on-disk cache of compiled graphs is keyed by
-    it, so that an edited kernel is never served from a stale cache entry."""
+    """Hash of the kernel sources and of this module: PyTensor's on-disk cache of compiled
+    graphs is keyed by it, so that an edited kernel is never served from a stale entry."""
     digest = hashlib.sha256()
     for module in (_lapack, _schur, _hessenberg, _symmetric, _lyapunov):
         digest.update(Path(module.__file__).read_bytes())
+    digest.update(Path(__file__).read_bytes())
     return int.from_bytes(digest.digest()[:4], "little")
 
 
@@ -108,21 +109,24 @@ def numba_funcify_EigvalsPushforward(op, node, **kwargs):
 @register_funcify_default_op_cache_key(LeadingEigenvalue)
 def numba_funcify_LeadingEigenvalue(op, node, **kwargs):
     measure = LeadingEigenvalue.MEASURES[op.measure]
+    dtype = np.dtype(node.outputs[0].dtype)
 
     @numba_basic.numba_njit
     def leading_eigenvalue(A):
         value, G = _hessenberg.leading_eigenvalue(A, measure)
-        return np.asarray(value), G
+        return np.asarray(value).astype(dtype), G
 
     return leading_eigenvalue, CACHE_VERSION
 
 
 @register_funcify_default_op_cache_key(NumericalAbscissa)
 def numba_funcify_NumericalAbscissa(op, node, **kwargs):
+    dtype = np.dtype(node.outputs[0].dtype)
+
     @numba_basic.numba_njit
     def numerical_abscissa(A):
         value, v = _symmetric.numerical_abscissa(A)
-        return np.asarray(value), v
+        return np.asarray(value).astype(dtype), v
 
     return numerical_abscissa, CACHE_VERSION
 
