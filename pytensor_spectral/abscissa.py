@@ -211,9 +211,9 @@ def jacobian_numerical_abscissa(
     z: Variable,
     v0: TensorLike | None = None,
     *,
-    krylov_dim: int = 20,
-    max_restarts: int = 50,
-    tol: float = 1e-10,
+    krylov_dim: int = 30,
+    max_restarts: int = 100,
+    tol: float = 1e-8,
 ) -> tuple[Variable, Variable]:
     r"""Numerical abscissa of the Jacobian :math:`J = \partial f/\partial z`, matrix-free.
 

@@ -86,9 +86,9 @@ def max_eigenpair(
     v0: TensorLike | None = None,
     *,
     dtype: str = "float64",
-    krylov_dim: int = 20,
-    max_restarts: int = 50,
-    tol: float = 1e-10,
+    krylov_dim: int = 30,
+    max_restarts: int = 100,
+    tol: float = 1e-8,
 ) -> tuple[Variable, Variable, Variable]:
     r"""Largest eigenvalue and unit eigenvector of a symmetric linear operator.
 
