@@ -32,8 +32,15 @@ def hessenberg_eigvals(A):
 
 
 @njit(cache=True)
-def _workspace_query(work):
-    return np.empty(max(int(work[0]), 1), dtype=work.dtype)
+def _workspace_query(work, minimum):
+    """Workspace of the size a ``LWORK = -1`` query returned, at least ``minimum``."""
+    return np.empty(max(int(work[0]), minimum, 1), dtype=work.dtype)
+
+
+@njit(cache=True)
+def _check_info(info, routine):
+    if info != 0:
+        raise ValueError(routine)
 
 
 @overload(hessenberg_eigvals)
@@ -59,7 +66,7 @@ def _hessenberg_eigvals_impl(A):
         work = np.empty(1, dtype=dtype)
         for query in (True, False):
             if not query:
-                work = _workspace_query(work)
+                work = _workspace_query(work, n)
             gehrd(
                 val_to_int_ptr(n),
                 ilo,
@@ -71,6 +78,7 @@ def _hessenberg_eigvals_impl(A):
                 val_to_int_ptr(-1 if query else work.size),
                 info,
             )
+        _check_info(int_ptr_to_val(info), "gebal/gehrd failed")
         H = np.asfortranarray(np.triu(R, -1))
         W = np.asfortranarray(np.triu(R, -1))  # hseqr with JOB='E' overwrites it
         wr = np.empty(n, dtype=dtype)
@@ -78,7 +86,7 @@ def _hessenberg_eigvals_impl(A):
         z = np.empty(1, dtype=dtype)
         for query in (True, False):
             if not query:
-                work = _workspace_query(work)
+                work = _workspace_query(work, n)
             hseqr(
                 val_to_int_ptr(ord("E")),
                 val_to_int_ptr(ord("N")),
@@ -163,7 +171,7 @@ def _eigvec_pair_impl(H, R, tau, scale, ilo, ihi, wr, wi, k):
         work = np.empty(1, dtype=dtype)
         for query in (True, False):
             if not query:
-                work = _workspace_query(work)
+                work = _workspace_query(work, 4)
             ormhr(
                 val_to_int_ptr(ord("L")),
                 val_to_int_ptr(ord("N")),
@@ -180,6 +188,7 @@ def _eigvec_pair_impl(H, R, tau, scale, ilo, ihi, wr, wi, k):
                 val_to_int_ptr(-1 if query else work.size),
                 info,
             )
+        _check_info(int_ptr_to_val(info), "ormhr failed")
         X = np.asfortranarray(C[:, :2])
         Y = np.asfortranarray(C[:, 2:])
         for side, V in ((ord("R"), X), (ord("L"), Y)):
@@ -240,7 +249,7 @@ def _schur_gradient(A, measure):
     g_re = np.zeros_like(wr)
     g_im = np.zeros_like(wr)
     g_re[k], g_im[k] = _measure_cotangent(wr, wi, k, measure)
-    return _schur.eigvals_pullback(T, Q, wr, wi, g_re, g_im)
+    return _schur.eigvals_pullback_unchecked(T, Q, wr, wi, g_re, g_im)
 
 
 @njit(cache=True)
@@ -250,7 +259,8 @@ def leading_eigenvalue(A, measure):
     Returns ``(value, G)`` with ``G = ∂value/∂A``. For a simple leading eigenvalue ``λ``
     with right/left eigenvectors ``x, y``: ``G = Re(ḡ y xᴴ / conj(yᴴx))`` with
     ``ḡ = ∂m/∂Re λ + i ∂m/∂Im λ``. A repeated leading eigenvalue contributes the gradient
-    of the mean of its cluster instead.
+    of the mean of its cluster instead. ``G`` is not finite where the gradient is
+    undefined (defective leading eigenvalue); the op's pullback reports that.
     """
     _schur.check_square_finite(A)
     n = A.shape[0]
@@ -273,4 +283,4 @@ def leading_eigenvalue(A, measure):
     cy_re = c.real * y_re - c.imag * y_im
     cy_im = c.real * y_im + c.imag * y_re
     G = np.outer(cy_re, x_re) + np.outer(cy_im, x_im)
-    return value, _schur._check_finite_gradient(G.astype(A.dtype))
+    return value, G.astype(A.dtype)

@@ -273,19 +273,29 @@ def _cluster_term(VL, VR, wi, g, members):
     for k in members:
         gamma += g[k]
     gamma /= len(members)
-    B = np.linalg.solve(X.conj().T @ Y, X.conj().T)
+    M = X.conj().T @ Y
+    if np.linalg.cond(M) * np.finfo(VL.dtype).eps >= 1:  # defective: no spectral projector
+        return np.full(VL.shape, np.nan)
+    B = np.linalg.solve(M, X.conj().T)
     return (gamma * (Y @ B)).real
 
 
 @njit(cache=True)
 def eigvals_pullback(T, Q, wr, wi, g_re, g_im):
+    """`eigvals_pullback_unchecked`, raising ``ValueError`` where it is not finite."""
+    return _check_finite_gradient(eigvals_pullback_unchecked(T, Q, wr, wi, g_re, g_im))
+
+
+@njit(cache=True)
+def eigvals_pullback_unchecked(T, Q, wr, wi, g_re, g_im):
     """Cotangent of ``A`` for eigenvalue cotangents ``(g_re, g_im)``.
 
     ``Ā = Re Σ_k ḡ_k / conj(s_k) · y_k x_kᴴ`` with ``ḡ_k = g_re[k] + i g_im[k]``,
     right/left eigenvectors ``x_k, y_k`` of ``A`` and ``s_k = y_kᴴ x_k``. In packed
     storage this is ``Ā = Q (Ỹ C X̃ᵀ) Qᵀ`` with ``C`` block diagonal and ``Ỹ, X̃`` the
     eigenvectors of ``T`` from ``trevc``. A cluster of repeated eigenvalues contributes
-    through its spectral projector with the mean of its cotangents instead.
+    through its spectral projector with the mean of its cotangents instead; a defective
+    cluster (no projector) makes the result NaN.
     """
     VL, VR = trevc(T, True, True)
     s_re, s_im = _reciprocal_condition_products(VL, VR, wi)
@@ -318,7 +328,7 @@ def eigvals_pullback(T, Q, wr, wi, g_re, g_im):
     for c in range(n):
         if size[c] > 1:
             G += _cluster_term(VL, VR, wi, g, np.nonzero(label == c)[0]).astype(T.dtype)
-    return _check_finite_gradient(Q @ G @ Q.T)
+    return Q @ G @ Q.T
 
 
 @njit(cache=True)

@@ -74,7 +74,11 @@ class LeadingEigenvalue(Op):
         return [(), shapes[0]]
 
     def pullback(self, inputs, outputs, cotangents):
-        return _value_pullback(cotangents, outputs[1])
+        G = Assert(
+            f"The gradient of the spectral {'abscissa' if self.measure == 'real' else 'radius'} "
+            "is not finite: the leading eigenvalue is defective"
+        )(outputs[1], pt.all(pt.isfinite(outputs[1])))
+        return _value_pullback(cotangents, G)
 
     def pushforward(self, inputs, outputs, tangents):
         (dA,) = tangents

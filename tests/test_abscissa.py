@@ -50,7 +50,7 @@ def test_values_match_numpy(mode, name):
     fn = compile_fn([A], MEASURES[name][0](A), mode)
     cases = [random_matrix(rng, n, "general") for n in (1, 2, 7, 30)]
     cases += [random_matrix(rng, 6, "real"), random_matrix(rng, 6, "complex")]
-    cases += [complex_leading(rng, 8)]
+    cases += [complex_leading(rng, 8), np.triu(rng.normal(size=(6, 6)))]  # triangular: no QR
     for An in cases:
         np.testing.assert_allclose(fn(An), reference(name, An), rtol=1e-10, atol=1e-12)
 
@@ -170,6 +170,15 @@ def test_repeated_leading_eigenvalue_gets_the_cluster_mean():
     P = S @ np.diag([1.0, 1.0, 0.0]) @ Si
     np.testing.assert_allclose(fn(S @ np.diag([2.0, 2.0, 1.0]) @ Si), P.T / 2, atol=1e-9)
     np.testing.assert_allclose(fn(np.eye(4)), np.eye(4) / 4, atol=1e-14)
+
+
+def test_defective_leading_eigenvalue_value_works_gradient_is_an_error():
+    """A Jordan block: the value is defined, the gradient is not (α is not Lipschitz)."""
+    A = pt.matrix("A")
+    J = np.diag([1.0, 1.0], 1)  # 3×3 nilpotent Jordan block
+    assert compile_fn([A], spectral_abscissa(A))(J) == 0.0
+    with pytest.raises(AssertionError, match="defective"):
+        compile_fn([A], pytensor.grad(spectral_abscissa(A), A))(J)
 
 
 def test_radius_of_nilpotent_matrix_has_zero_gradient():
