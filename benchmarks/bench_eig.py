@@ -10,18 +10,13 @@ Best of ``repeat`` runs (``timeit``), default (Numba) mode.
 """
 
 import sys
-import timeit
 
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
+from timing import best
 
 from pytensor_spectral import eig, eigvals
-
-
-def best(fn, number=3, repeat=5):
-    fn()
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
 
 
 def torch_times(An):

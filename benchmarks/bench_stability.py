@@ -15,21 +15,16 @@ Best of ``repeat`` runs, default (Numba) mode, random Gaussian matrices.
 """
 
 import sys
-import timeit
 
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import scipy.linalg
 from scipy.optimize import brentq
+from timing import best
 
 from pytensor_spectral import eigvals, spectral_abscissa, ssa
 from pytensor_spectral._lyapunov import ssa as ssa_kernel
-
-
-def best(fn, number=3, repeat=5):
-    fn()
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
 
 
 def torch_abscissa(An):
