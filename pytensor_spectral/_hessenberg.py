@@ -14,7 +14,7 @@ from numba.np.linalg import ensure_lapack
 from pytensor.link.numba.dispatch.linalg._LAPACK import int_ptr_to_val, val_to_int_ptr
 
 from pytensor_spectral import _schur
-from pytensor_spectral._lapack import lapack_routine
+from pytensor_spectral._lapack import lapack_routine, workspace
 
 
 REAL_PART = 0
@@ -29,12 +29,6 @@ def hessenberg_eigvals(A):
     ilo, ihi`` the balancing of ``gebal``. Raises ``ValueError`` if ``hseqr`` fails.
     """
     raise NotImplementedError("hessenberg_eigvals is only callable from jitted code")
-
-
-@njit(cache=True)
-def _workspace_query(work, minimum):
-    """Workspace of the size a ``LWORK = -1`` query returned, at least ``minimum``."""
-    return np.empty(max(int(work[0]), minimum, 1), dtype=work.dtype)
 
 
 @njit(cache=True)
@@ -66,7 +60,7 @@ def _hessenberg_eigvals_impl(A):
         work = np.empty(1, dtype=dtype)
         for query in (True, False):
             if not query:
-                work = _workspace_query(work, n)
+                work = workspace(work, n)
             gehrd(
                 val_to_int_ptr(n),
                 ilo,
@@ -86,7 +80,7 @@ def _hessenberg_eigvals_impl(A):
         z = np.empty(1, dtype=dtype)
         for query in (True, False):
             if not query:
-                work = _workspace_query(work, n)
+                work = workspace(work, n)
             hseqr(
                 val_to_int_ptr(ord("E")),
                 val_to_int_ptr(ord("N")),
@@ -171,7 +165,7 @@ def _eigvec_pair_impl(H, R, tau, scale, ilo, ihi, wr, wi, k):
         work = np.empty(1, dtype=dtype)
         for query in (True, False):
             if not query:
-                work = _workspace_query(work, 4)
+                work = workspace(work, 4)
             ormhr(
                 val_to_int_ptr(ord("L")),
                 val_to_int_ptr(ord("N")),
@@ -219,9 +213,9 @@ def leading_index(wr, wi, measure):
 
 @njit(cache=True)
 def _is_repeated(H, wr, wi, k):
-    """Whether eigenvalue ``k`` is repeated to working precision (``100 n ε ‖H‖_F``)."""
+    """Whether eigenvalue ``k`` is repeated to working precision (`_schur.repeated_tolerance`)."""
     n = wr.shape[0]
-    tol = 100.0 * n * np.finfo(H.dtype).eps * np.sqrt(np.sum(H * H))
+    tol = _schur.repeated_tolerance(H)
     for j in range(n):
         conjugate = wr[j] == wr[k] and wi[j] == -wi[k] and wi[k] != 0
         if j != k and not conjugate and np.hypot(wr[j] - wr[k], wi[j] - wi[k]) <= tol:

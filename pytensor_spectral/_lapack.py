@@ -10,6 +10,7 @@ as in PyTensor's own bindings.
 from functools import cache
 
 import numba
+import numpy as np
 from numba.core import types
 from numba.np.linalg import get_blas_kind
 from pytensor.link.numba.cache import _call_cached_ptr
@@ -66,3 +67,10 @@ def lapack_routine(name: str, dtype):
         fn(*args)
 
     return call
+
+
+@numba.njit(cache=True)
+def workspace(queried, minimum):
+    """Work array of the size a workspace query (``LWORK = -1``) wrote to ``queried[0]``,
+    and at least ``minimum`` (and 1), of the dtype of ``queried``."""
+    return np.empty(max(int(queried[0]), minimum, 1), dtype=queried.dtype)

@@ -17,7 +17,7 @@ from pytensor.link.numba.dispatch.linalg._LAPACK import (
     val_to_int_ptr,
 )
 
-from pytensor_spectral._lapack import lapack_routine
+from pytensor_spectral._lapack import lapack_routine, workspace
 
 
 def gees(A, compute_q):
@@ -47,7 +47,7 @@ def _gees_impl(A, compute_q):
         work = np.empty(1, dtype=dtype)
         for lwork in (-1, 0):
             if lwork == 0:
-                work = np.empty(max(int(work[0]), 1), dtype=dtype)
+                work = workspace(work, 1)
                 lwork = work.size
             xgees(
                 jobvs,
@@ -243,14 +243,19 @@ def _complex_columns(P, wi, idx):
 
 
 @njit(cache=True)
+def repeated_tolerance(M):
+    """``100 n ε ‖M‖_F``: eigenvalues of ``M`` closer than this are equal to working precision."""
+    return 100.0 * max(M.shape[0], 1) * np.finfo(M.dtype).eps * np.sqrt(np.sum(M * M))
+
+
+@njit(cache=True)
 def eigenvalue_clusters(T, wr, wi):
     """Label numerically repeated eigenvalues: ``label[k]`` is the first index of k's cluster.
 
-    Two eigenvalues are repeated when they differ by at most ``100 n ε ‖T‖_F``, i.e. when
-    they are equal to working precision.
+    Two eigenvalues are repeated when they differ by at most `repeated_tolerance` of ``T``.
     """
     n = wr.shape[0]
-    tol = 100.0 * max(n, 1) * np.finfo(T.dtype).eps * np.sqrt(np.sum(T * T))
+    tol = repeated_tolerance(T)
     label = np.arange(n)
     for k in range(n):
         for i in range(k):

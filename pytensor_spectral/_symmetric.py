@@ -11,6 +11,7 @@ from pytensor.link.numba.dispatch.linalg._LAPACK import (
 )
 
 from pytensor_spectral import _schur
+from pytensor_spectral._lapack import workspace
 
 
 def symmetric_eigpairs(S, il, iu):
@@ -40,8 +41,8 @@ def _symmetric_eigpairs_impl(S, il, iu):
         iwork = np.empty(1, dtype=np.int32)
         for query in (True, False):
             if not query:
-                work = np.empty(max(int(work[0]), 1), dtype=dtype)
-                iwork = np.empty(max(iwork[0], 1), dtype=np.int32)
+                work = workspace(work, 1)
+                iwork = workspace(iwork, 1)
             xsyevr(
                 val_to_int_ptr(ord("V")),
                 val_to_int_ptr(ord("I")),
