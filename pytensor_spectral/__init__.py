@@ -10,15 +10,21 @@ from pytensor_spectral.abscissa import (
 )
 from pytensor_spectral.eig import as_complex, eig, eigvals
 from pytensor_spectral.ssa import ssa
+from pytensor_spectral.svd import leading_singular_triplet, spectral_norm
+from pytensor_spectral.symmetric import eigengap, leading_eigvalsh
 
 
 __all__ = [
     "as_complex",
     "eig",
+    "eigengap",
     "eigvals",
     "jacobian_numerical_abscissa",
+    "leading_eigvalsh",
+    "leading_singular_triplet",
     "numerical_abscissa",
     "spectral_abscissa",
+    "spectral_norm",
     "spectral_radius",
     "ssa",
 ]

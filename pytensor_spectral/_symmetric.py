@@ -87,3 +87,41 @@ def numerical_abscissa(A):
     if v[p] < 0:
         v = -v
     return w[0], v
+
+
+@njit(cache=True)
+def symmetrize_triangle(A, lower, adjoint):
+    """The symmetric matrix that LAPACK's symmetric solvers see in one triangle of ``A``,
+    ``tril(A) + tril(A, -1)ᵀ`` (``lower``) or ``triu(A) + triu(A, 1)ᵀ``; with ``adjoint``,
+    the adjoint map ``G -> tril(G + Gᵀ) - diag(G)`` (resp. ``triu``)."""
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError("Expected a square matrix")
+    n = A.shape[0]
+    out = np.empty((n, n), dtype=A.dtype)
+    for i in range(n):
+        for j in range(n):
+            in_triangle = i >= j if lower else i <= j
+            if not adjoint:
+                out[i, j] = A[i, j] if in_triangle else A[j, i]
+            elif not in_triangle:
+                out[i, j] = 0.0
+            elif i == j:
+                out[i, j] = A[i, j]
+            else:
+                out[i, j] = A[i, j] + A[j, i]
+    return out
+
+
+@njit(cache=True)
+def eigengap(A, k):
+    """``λ_k − λ_{k+1}`` (descending, 1-based ``k``) of the symmetric matrix in the lower
+    triangle of ``A`` and the unit eigenvectors ``[v_k, v_{k+1}]`` as columns."""
+    _schur.check_square_finite(A)
+    n = A.shape[0]
+    if k < 1 or k >= n:
+        raise ValueError("eigengap: k must satisfy 1 <= k < n (1-based, descending order)")
+    w, Z = symmetric_eigpairs(A, n - k, n - k + 1)
+    V = np.empty((n, 2), dtype=A.dtype)
+    V[:, 0] = Z[:, 1]
+    V[:, 1] = Z[:, 0]
+    return w[1] - w[0], V

@@ -263,7 +263,7 @@ def jacobian_numerical_abscissa(
         z.shape[0], pt.eq(f.shape[0], z.shape[0])
     )
     jvp, vjp = _jacobian_products(f, z)
-    _, v, converged = max_eigenpair(
+    _, v, converged, _ = max_eigenpair(
         lambda q: 0.5 * (jvp(q) + vjp(q)),
         n,
         v0,

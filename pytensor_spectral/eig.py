@@ -23,17 +23,18 @@ from pytensor.tensor.type import TensorType
 from pytensor_spectral import _schur
 
 
-def as_square_float_matrix(A: TensorLike, op_name: str) -> Variable:
-    """Return ``A`` as a float matrix, checking what the static type shows.
+def as_square_float_matrix(A: TensorLike, op_name: str, *, batched: bool = False) -> Variable:
+    """Return ``A`` as a float matrix (or, if ``batched``, a batch of them), checking what
+    the static type shows.
 
     Integer and boolean input is cast to ``float64`` (as PyTensor's linear algebra
-    does); complex input raises ``TypeError``; ``ndim != 2`` or a static shape that is
+    does); complex input raises ``TypeError``; a wrong ``ndim`` or a static shape that is
     not square raises ``ValueError``.
     """
     A = pt.as_tensor_variable(A)
-    if A.type.ndim != 2:
+    if A.type.ndim != 2 and not (batched and A.type.ndim > 2):
         raise ValueError(f"{op_name} expects a matrix, got ndim={A.type.ndim}")
-    m, n = A.type.shape
+    m, n = A.type.shape[-2:]
     if m is not None and n is not None and m != n:
         raise ValueError(f"{op_name} expects a square matrix, got static shape {(m, n)}")
     kind = A.type.numpy_dtype.kind

@@ -34,6 +34,28 @@ def default_start_vector(n: TensorLike, dtype: str) -> Variable:
     return x / pt.linalg.norm(x)
 
 
+def default_tol(dtype: str) -> float:
+    """Default relative residual tolerance: ``1e-10`` in float64, ``1e-5`` in float32."""
+    return 1e-10 if np.dtype(dtype).itemsize >= 8 else 1e-5
+
+
+def lanczos_controls(
+    dtype: str, size: TensorLike, krylov_dim: int, max_restarts: int | None, tol: float | None
+) -> dict:
+    """Keyword arguments of `max_eigenpair` with the defaults filled in: ``tol=None`` →
+    `default_tol`; ``max_restarts=None`` → a product budget of about ``size / 2``
+    (``max(2, size // (2 krylov_dim))`` restarts), past which a dense O(size³)
+    decomposition is cheaper than continuing."""
+    if max_restarts is None:
+        max_restarts = pt.maximum(2, size // (2 * krylov_dim))
+    return dict(
+        dtype=dtype,
+        krylov_dim=krylov_dim,
+        max_restarts=max_restarts,
+        tol=default_tol(dtype) if tol is None else tol,
+    )
+
+
 def _orthogonalize(V: Variable, w: Variable) -> Variable:
     """``w`` minus its projection on the rows of ``V`` (orthonormal or zero), twice."""
     w = w - V.T @ (V @ w)
@@ -48,7 +70,9 @@ def _lanczos_pass(
 
     On breakdown (an invariant subspace found, ``b ≈ 0``) the next vector is a fresh
     direction orthogonal to the basis, and the coupling is recorded as zero, so every
-    Ritz value remains an eigenvalue estimate of the operator.
+    Ritz value remains an eigenvalue estimate of the operator. The basis buffer starts
+    uninitialized (``empty``: never constant-folded into the compiled function) and step
+    ``j`` only reads its first ``j + 1`` rows.
     """
     n = v.shape[0]
     dtype = v.dtype
@@ -58,17 +82,18 @@ def _lanczos_pass(
         w = matvec(q)
         alpha = pt.dot(q, w)
         V = pt.set_subtensor(V[j], q)
-        w = _orthogonalize(V, w)
+        basis = V[: j + 1]
+        w = _orthogonalize(basis, w)
         beta = pt.linalg.norm(w)
         scale = pt.maximum(pt.abs(alpha), pt.max(pt.abs(b)))
-        fresh = _orthogonalize(V, pt.cos((1.7 + j) * pt.arange(n, dtype=dtype) + j))
+        fresh = _orthogonalize(basis, pt.cos((1.7 + j) * pt.arange(n, dtype=dtype) + j))
         broke_down = beta <= 16 * tiny * scale
         beta = pt.switch(broke_down, 0.0, beta)
         w = pt.switch(broke_down, fresh, w)
         q_next = w / pt.maximum(pt.linalg.norm(w), np.finfo(dtype).tiny)
         return V, pt.set_subtensor(a[j], alpha), pt.set_subtensor(b[j], beta), q_next
 
-    V0 = pt.zeros((krylov_dim, n), dtype=dtype)
+    V0 = pt.empty((krylov_dim, n), dtype=dtype)
     zeros = pt.zeros((krylov_dim,), dtype=dtype)
     V, a, b, _ = pytensor.scan(
         step,
@@ -87,9 +112,9 @@ def max_eigenpair(
     *,
     dtype: str = "float64",
     krylov_dim: int = 30,
-    max_restarts: int = 100,
+    max_restarts: TensorLike = 100,
     tol: float = 1e-8,
-) -> tuple[Variable, Variable, Variable]:
+) -> tuple[Variable, Variable, Variable, Variable]:
     r"""Largest eigenvalue and unit eigenvector of a symmetric linear operator.
 
     Parameters
@@ -105,11 +130,13 @@ def max_eigenpair(
         Float dtype of the iteration (when ``v0`` is given, its dtype).
     krylov_dim : int
         Lanczos steps per restart (capped at ``n``).
-    max_restarts : int
+    max_restarts : int or scalar TensorLike
         Bound on the number of restarts: at most ``max_restarts * krylov_dim`` products.
     tol : float
         Relative residual tolerance, :math:`\|S v - \theta v\| \le` ``tol`` ·
-        :math:`\max|\theta_i|`.
+        :math:`\max|\theta_i|`. Since :math:`S` is symmetric, an eigenvalue lies within
+        the residual norm of :math:`\theta` (and within its square over the gap to the
+        rest of the spectrum).
 
     Returns
     -------
@@ -119,6 +146,8 @@ def max_eigenpair(
         Unit Ritz vector, cut from the gradient.
     converged : TensorVariable
         Boolean: whether the residual reached ``tol`` within ``max_restarts``.
+    products : TensorVariable
+        Number of products with ``S`` used.
     """
     if v0 is None:
         v = default_start_vector(n, dtype)
@@ -145,4 +174,44 @@ def max_eigenpair(
         return_list=True,
         return_updates=False,
     )
-    return disconnected_grad(theta[-1]), disconnected_grad(vectors[-1]), done[-1]
+    products = theta.shape[0] * k
+    return disconnected_grad(theta[-1]), disconnected_grad(vectors[-1]), done[-1], products
+
+
+def max_singular_vectors(
+    matvec: Callable[[Variable], Variable],
+    rmatvec: Callable[[Variable], Variable],
+    n: TensorLike,
+    v0: TensorLike | None = None,
+    **controls,
+) -> tuple[Variable, Variable, Variable, Variable]:
+    r"""Leading singular vectors :math:`(u, v)` of a linear operator :math:`A` with ``n``
+    columns, from products with :math:`A` and :math:`A^\top` only.
+
+    Lanczos (`max_eigenpair`) on :math:`A^\top A` gives :math:`v`; then
+    :math:`u = A v / \|A v\|`. Callers form :math:`\sigma_1 = u^\top A v`, whose gradient
+    with the vectors held constant is :math:`u v^\top`.
+
+    Parameters
+    ----------
+    matvec, rmatvec : callable
+        Symbolic ``q -> A q`` and ``p -> Aᵀ p``.
+    n : TensorLike
+        Number of columns of :math:`A`.
+    v0 : TensorLike, optional
+        Warm start for :math:`v`.
+    **controls
+        ``dtype``, ``krylov_dim``, ``max_restarts``, ``tol`` of `max_eigenpair`; the
+        tolerance applies to :math:`A^\top A`, i.e. relative to :math:`\sigma_1^2`.
+
+    Returns
+    -------
+    u, v : TensorVariable
+        Unit singular vectors, cut from the gradient.
+    converged, products : TensorVariable
+        As in `max_eigenpair` (one product counts one ``matvec`` and one ``rmatvec``).
+    """
+    _, v, converged, products = max_eigenpair(lambda q: rmatvec(matvec(q)), n, v0, **controls)
+    Av = matvec(v)
+    u = Av / pt.maximum(pt.linalg.norm(Av), np.finfo(Av.dtype).tiny)
+    return disconnected_grad(u), v, converged, products

@@ -17,6 +17,7 @@ from pytensor_spectral.eig import (
     SchurEig,
 )
 from pytensor_spectral.ssa import SmoothedSpectralAbscissa
+from pytensor_spectral.symmetric import Eigengap, SymmetrizeTriangle
 
 
 def _kernel_version() -> int:
@@ -141,3 +142,26 @@ def numba_funcify_SmoothedSpectralAbscissa(op, node, **kwargs):
         return np.asarray(value).astype(dtype), G.astype(dtype), np.asarray(d_eps).astype(dtype)
 
     return smoothed_spectral_abscissa, CACHE_VERSION
+
+
+@register_funcify_default_op_cache_key(SymmetrizeTriangle)
+def numba_funcify_SymmetrizeTriangle(op, node, **kwargs):
+    lower, adjoint = op.lower, op.adjoint
+
+    @numba_basic.numba_njit
+    def symmetrize_triangle(A):
+        return _symmetric.symmetrize_triangle(A, lower, adjoint)
+
+    return symmetrize_triangle, CACHE_VERSION
+
+
+@register_funcify_default_op_cache_key(Eigengap)
+def numba_funcify_Eigengap(op, node, **kwargs):
+    dtype = np.dtype(node.outputs[0].dtype)
+
+    @numba_basic.numba_njit
+    def eigengap(A, k):
+        gap, V = _symmetric.eigengap(A, k)
+        return np.asarray(gap).astype(dtype), V
+
+    return eigengap, CACHE_VERSION

@@ -1,0 +1,281 @@
+r"""Leading eigenvalue and eigengaps of symmetric matrices, with implicit gradients.
+
+* `leading_eigvalsh` / `leading_eigenpair`: :math:`\lambda_{\max}` by restarted Lanczos
+  (`pytensor_spectral.iterative.max_eigenpair`) on products with the matrix, falling
+  back to a dense LAPACK solve for small matrices (below `CROSSOVER`), for NaN/Inf
+  entries (which the dense solve reports) and when the iteration does not converge.
+* `eigengap`: :math:`\lambda_k - \lambda_{k+1}` from LAPACK ``syevr`` restricted to the
+  two eigenpairs, with the gradient :math:`v_k v_k^\top - v_{k+1} v_{k+1}^\top`.
+
+Like ``pytensor.tensor.linalg.eigvalsh``, these read one triangle of the input (the lower
+one by default) and return the exact gradient of that reading: the symmetric gradient
+:math:`G` folded onto the triangle, :math:`\operatorname{tril}(G + G^\top) -
+\operatorname{diag}(G)`.
+"""
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.conditional import ifelse
+from pytensor.gradient import disconnected_grad, disconnected_type
+from pytensor.graph.basic import Apply, Variable
+from pytensor.graph.op import Op
+from pytensor.tensor import TensorLike
+from pytensor.tensor.blockwise import Blockwise
+from pytensor.tensor.symbolic import TensorSymbolicOp
+
+from pytensor_spectral import _symmetric
+from pytensor_spectral.abscissa import NumericalAbscissa, _scalar, _value_pullback
+from pytensor_spectral.eig import _apply, _matrix, _static_size, as_square_float_matrix
+from pytensor_spectral.iterative import default_start_vector, lanczos_controls, max_eigenpair
+
+
+CROSSOVER = 100
+"""Matrix size from which the iterative path is used (measured in
+``benchmarks/bench_leading.py``: below it, one dense LAPACK call is faster)."""
+
+
+def positive_gauge(v: Variable, *others: Variable) -> list[Variable]:
+    """Flip ``v`` (and ``others`` with it) so that its largest-modulus entry is positive
+    (ties: the lowest index)."""
+    sign = pt.switch(v[pt.argmax(pt.abs(v))] < 0, -1.0, 1.0).astype(v.dtype)
+    return [sign * x for x in (v, *others)]
+
+
+class SymmetrizeTriangle(Op):
+    r"""The symmetric matrix stored in one triangle of ``A``:
+    :math:`S = \operatorname{tril}(A) + \operatorname{tril}(A, -1)^\top` (``lower``) or
+    the ``triu`` analogue; with ``adjoint=True`` its adjoint (the pullback map)
+    :math:`\bar A = \operatorname{tril}(\bar S + \bar S^\top) - \operatorname{diag}(\bar S)`.
+    Both are linear and adjoint to each other.
+    """
+
+    __props__ = ("lower", "adjoint")
+    gufunc_signature = "(m,m)->(m,m)"
+
+    def __init__(self, lower: bool = True, adjoint: bool = False):
+        self.lower = bool(lower)
+        self.adjoint = bool(adjoint)
+
+    def make_node(self, A):
+        A = as_square_float_matrix(A, "SymmetrizeTriangle")
+        return Apply(self, [A], [_matrix(A.dtype, _static_size(A))()])
+
+    def perform(self, node, inputs, outputs):
+        outputs[0][0] = _symmetric.symmetrize_triangle(inputs[0], self.lower, self.adjoint)
+
+    def infer_shape(self, node, shapes):
+        return [shapes[0]]
+
+    def pullback(self, inputs, outputs, cotangents):
+        return [_apply(SymmetrizeTriangle(self.lower, not self.adjoint), cotangents[0])]
+
+    def pushforward(self, inputs, outputs, tangents):
+        return [_apply(self, tangents[0])]
+
+
+def symmetrize_triangle(A: TensorLike, lower: bool = True) -> Variable:
+    """`SymmetrizeTriangle` applied to a (batch of) matrices."""
+    return _apply(SymmetrizeTriangle(lower), A)
+
+
+class SymmetricLeadingEigenpair(TensorSymbolicOp):
+    r"""Largest eigenvalue :math:`\lambda` and unit eigenvector :math:`v` of the symmetric
+    matrix :math:`S` stored in one triangle of ``A``, as a symbolic inner graph.
+
+    Inputs ``(A, v0)`` (``v0`` a start vector); outputs ``(lam, v, products)``, the
+    last being the number of products with :math:`S` the Lanczos iteration used (0 on
+    the dense path). ``lam`` is the Rayleigh quotient :math:`v^\top S v` and the pullback
+    is :math:`\bar\lambda\, v v^\top` folded onto the triangle, exact at convergence;
+    the iteration itself is never differentiated. The dense path (LAPACK ``syevr`` for
+    the top eigenpair) is taken lazily when ``n < crossover``, when ``A`` has NaN/Inf
+    entries (it then raises ``ValueError``) or when Lanczos did not converge.
+    """
+
+    __props__ = ("lower", "krylov_dim", "max_restarts", "tol", "crossover")
+    gufunc_signature = "(m,m),(m)->(),(m),()"
+
+    def build_inner_graph(self, A, v0):
+        S = SymmetrizeTriangle(self.lower)(A)
+        n = S.shape[0]
+        _, v_iter, converged, products = max_eigenpair(
+            lambda q: S @ q,
+            n,
+            v0,
+            **lanczos_controls(S.dtype, n, self.krylov_dim, self.max_restarts, self.tol),
+        )
+        v_dense = NumericalAbscissa()(S)[1]
+        dense = pt.lt(n, self.crossover) | ~pt.all(pt.isfinite(S))
+        v, products = ifelse(
+            dense,
+            [v_dense, pt.zeros((), dtype="int64")],
+            [ifelse(converged, v_iter, v_dense), products.astype("int64")],
+        )
+        (v,) = positive_gauge(disconnected_grad(v))
+        return [pt.dot(v, S @ v), v, products]
+
+    def connection_pattern(self, node):
+        return [[True, True, False], [False, False, False]]
+
+    def pullback(self, inputs, outputs, cotangents):
+        v = outputs[1]
+        fold = SymmetrizeTriangle(self.lower, adjoint=True)
+        return [*_value_pullback(cotangents, fold(pt.outer(v, v))), disconnected_type()]
+
+
+def apply_symbolic(op_type: type, props: dict, *inputs: Variable) -> list[Variable]:
+    """Build a `TensorSymbolicOp` for the core (unbatched) input types and apply it,
+    as a `Blockwise` when the inputs have batch dimensions."""
+    signature_inputs = op_type.gufunc_signature.split("->")[0][1:-1].split("),(")
+    core_ndims = [len([d for d in arg.split(",") if d]) for arg in signature_inputs]
+    core_types = [
+        pt.TensorType(x.dtype, shape=x.type.shape[x.type.ndim - nd :])
+        for x, nd in zip(inputs, core_ndims, strict=True)
+    ]
+    op = op_type(input_types=core_types, **props)
+    if all(x.type.ndim == nd for x, nd in zip(inputs, core_ndims, strict=True)):
+        return op(*inputs)
+    return Blockwise(op)(*inputs)
+
+
+def leading_eigenpair(
+    A: TensorLike,
+    v0: TensorLike | None = None,
+    *,
+    lower: bool = True,
+    krylov_dim: int = 30,
+    max_restarts: int | None = None,
+    tol: float | None = None,
+    crossover: int = CROSSOVER,
+) -> tuple[Variable, Variable, Variable]:
+    r"""Largest eigenvalue and unit eigenvector of a symmetric matrix, by Lanczos.
+
+    Parameters
+    ----------
+    A : TensorLike
+        ``(..., m, m)``; only its lower (``lower=True``) or upper triangle is read.
+    v0 : TensorLike, optional
+        ``(..., m)`` start vector, e.g. the ``v`` of a previous optimization step carried
+        with ``updates`` (warm start). Default: a fixed dense vector.
+    lower : bool
+        Which triangle of ``A`` holds the matrix.
+    krylov_dim, max_restarts, tol
+        Lanczos controls (`pytensor_spectral.iterative.max_eigenpair`): at most
+        ``krylov_dim · max_restarts`` products (default: about ``m/2``, the cost of the
+        dense solve); relative residual ``tol`` (default 1e-10 in float64, 1e-5 in
+        float32), so the value is within ``tol · ‖S‖₂`` of the dense one (in practice
+        within ``tol² ‖S‖₂²/gap``).
+    crossover : int
+        Matrices smaller than this use the dense LAPACK path.
+
+    Returns
+    -------
+    lam : TensorVariable
+        ``(...)`` :math:`\lambda_{\max}`, gradient :math:`v v^\top` (folded onto the
+        triangle read).
+    v : TensorVariable
+        ``(..., m)`` unit eigenvector, largest-modulus entry positive (not
+        differentiable).
+    products : TensorVariable
+        ``(...)`` int64, products with the matrix used (0 when the dense path ran).
+
+    Notes
+    -----
+    If the iteration does not converge within its bound (e.g. the two largest
+    eigenvalues are nearly equal), the dense result is returned instead, so the value is
+    never a half-converged estimate. At a repeated largest eigenvalue the gradient is
+    :math:`v v^\top` for one unit vector of its eigenspace, a subgradient
+    (:math:`\lambda_{\max}` is convex).
+    """
+    A = as_square_float_matrix(A, "leading_eigenpair", batched=True)
+    if v0 is None:
+        v0 = pt.broadcast_to(default_start_vector(A.shape[-1], A.dtype), A.shape[:-1])
+    v0 = pt.cast(pt.as_tensor_variable(v0), A.dtype)
+    props = dict(
+        lower=bool(lower),
+        krylov_dim=int(krylov_dim),
+        max_restarts=None if max_restarts is None else int(max_restarts),
+        tol=None if tol is None else float(tol),
+        crossover=int(crossover),
+    )
+    return apply_symbolic(SymmetricLeadingEigenpair, props, A, v0)
+
+
+def leading_eigvalsh(A: TensorLike, **kwargs) -> Variable:
+    r""":math:`\lambda_{\max}` of a symmetric matrix by an iterative (Lanczos) method.
+
+    Same value as ``max(eigvalsh(A))`` (to ``tol`` relative to :math:`\|A\|_2`), but
+    O(m²) per Lanczos step instead of a dense O(m³) decomposition, with the implicit
+    gradient :math:`v v^\top`. Keyword arguments as in `leading_eigenpair`.
+    """
+    return leading_eigenpair(A, **kwargs)[0]
+
+
+class Eigengap(Op):
+    r"""Eigengap :math:`\lambda_k - \lambda_{k+1}` (descending, 1-based ``k``) of the
+    symmetric matrix in the lower triangle of ``A``, and the eigenvectors
+    :math:`[v_k, v_{k+1}]` (LAPACK ``syevr`` for those two eigenpairs only).
+
+    Gradient :math:`\bar g (v_k v_k^\top - v_{k+1} v_{k+1}^\top)`, folded onto the lower
+    triangle: no eigenvalue differences appear, so it stays finite when other
+    eigenvalues are repeated. It is the derivative only where :math:`\lambda_k` and
+    :math:`\lambda_{k+1}` are simple.
+    """
+
+    __props__ = ()
+    gufunc_signature = "(m,m),()->(),(m,2)"
+
+    def make_node(self, A, k):
+        A = as_square_float_matrix(A, "Eigengap")
+        k = pt.as_tensor_variable(k)
+        if k.type.ndim != 0 or k.type.numpy_dtype.kind not in "iu":
+            raise TypeError(f"k must be an integer scalar, got {k.type}")
+        k = pt.cast(k, "int64")
+        n = _static_size(A)
+        vectors = pt.TensorType(A.dtype, shape=(n, 2))
+        return Apply(self, [A, k], [_scalar(A.dtype)(), vectors()])
+
+    def perform(self, node, inputs, outputs):
+        A, k = inputs
+        gap, V = _symmetric.eigengap(A, int(k))
+        outputs[0][0] = np.asarray(gap, dtype=A.dtype)
+        outputs[1][0] = V
+
+    def infer_shape(self, node, shapes):
+        return [(), (shapes[0][0], 2)]
+
+    def pullback(self, inputs, outputs, cotangents):
+        V = outputs[1]
+        G = pt.outer(V[:, 0], V[:, 0]) - pt.outer(V[:, 1], V[:, 1])
+        fold = SymmetrizeTriangle(lower=True, adjoint=True)
+        return [*_value_pullback(cotangents, fold(G)), disconnected_type()]
+
+    def connection_pattern(self, node):
+        return [[True, True], [False, False]]
+
+
+def eigengap(A: TensorLike, k: TensorLike) -> Variable:
+    r"""Eigengap :math:`\lambda_k - \lambda_{k+1}` of a symmetric matrix.
+
+    Parameters
+    ----------
+    A : TensorLike
+        ``(..., m, m)``; its lower triangle is read (as ``eigvalsh`` does).
+    k : TensorLike
+        Integer ``1 <= k < m``: eigenvalues are in descending order, 1-based.
+
+    Returns
+    -------
+    TensorVariable
+        ``(...)``.
+
+    Notes
+    -----
+    The gradient :math:`v_k v_k^\top - v_{k+1} v_{k+1}^\top` comes from two eigenpairs
+    only and never divides by eigenvalue differences, so it is finite and exact when
+    other eigenvalues are repeated (``eigh``'s pullback has :math:`1/(\lambda_i -
+    \lambda_j)` terms and gives NaN there, e.g. at ``A = I``-like blocks). It is the
+    derivative only where :math:`\lambda_k` and :math:`\lambda_{k+1}` are both simple.
+    Computing the gap from an SVD instead does not help: its pullback has the same
+    :math:`1/(\sigma_i^2 - \sigma_j^2)` terms.
+    """
+    return _apply(Eigengap(), A, k)[0]
