@@ -81,7 +81,9 @@ def numerical_abscissa(A):
     n = A.shape[0]
     if n == 0:
         raise ValueError("The numerical abscissa of an empty matrix is undefined")
-    w, Z = symmetric_eigpairs(0.5 * (A + A.T), n, n)
+    S = A + A.T
+    S *= 0.5  # in place: keeps float32 input in float32
+    w, Z = symmetric_eigpairs(S, n, n)
     v = Z[:, 0].copy()
     p = np.argmax(np.abs(v))
     if v[p] < 0:

@@ -86,7 +86,8 @@ def _lanczos_pass(
         w = _orthogonalize(basis, w)
         beta = pt.linalg.norm(w)
         scale = pt.maximum(pt.abs(alpha), pt.max(pt.abs(b)))
-        fresh = _orthogonalize(basis, pt.cos((1.7 + j) * pt.arange(n, dtype=dtype) + j))
+        fresh = pt.cos((1.7 + j) * pt.arange(n) + j).astype(dtype)
+        fresh = _orthogonalize(basis, fresh)
         broke_down = beta <= 16 * tiny * scale
         beta = pt.switch(broke_down, 0.0, beta)
         w = pt.switch(broke_down, fresh, w)

@@ -29,7 +29,7 @@ from pytensor_spectral.eig import _apply, _matrix, _static_size, as_square_float
 from pytensor_spectral.iterative import default_start_vector, lanczos_controls, max_eigenpair
 
 
-CROSSOVER = 100
+CROSSOVER = 50
 """Matrix size from which the iterative path is used (measured in
 ``benchmarks/bench_leading.py``: below it, one dense LAPACK call is faster)."""
 
