@@ -9,8 +9,9 @@ Run: ``python benchmarks/bench_leading.py [section ...]`` with sections ``method
   ``S + c I`` (``c`` = Gershgorin bound, so the dominant eigenvalue is ``λmax + c``;
   NumPy loop, capped at 20000 products), on spectra with relative gaps 0.5 … 1e-3 and
   on random symmetric (GOE) and covariance (Wishart) matrices, n = 1000.
-- ``rewrite``: value+gradient of ``max(eigvalsh(A))`` (n = 2000) and ``norm(A, 2)``
-  (2000 × 1000), rewritten (default) vs dense (``mode.excluding("spectral")``), with the
+- ``rewrite``: value+gradient of ``max(eigvalsh(A))`` (n = 2000; random symmetric,
+  covariance, one-factor covariance) and ``norm(A, 2)`` (2000 × 1000), rewritten before
+  the gradient (as PyMC does) vs dense (``mode.excluding("spectral")``), with the
   relative error of the value.
 - ``warm``: 50 gradient steps on ``λmax(S + diag(d)) + ½‖d‖²`` (n = 1000), the
   Lanczos vector carried with ``updates`` (warm) or not (cold): mean products per step.
@@ -42,6 +43,12 @@ def goe(rng, n):
 def wishart(rng, n):
     Y = rng.normal(size=(2 * n, n))
     return Y.T @ Y / (2 * n)
+
+
+def spiked(rng, n):
+    """Covariance of a one-factor model: a leading eigenvalue well above the bulk."""
+    x = rng.normal(size=n) / np.sqrt(n)
+    return wishart(rng, n) + 4.0 * np.outer(x, x)
 
 
 def with_gap(rng, n, gap):
@@ -94,6 +101,7 @@ def rewrite(rng):
     cases = [
         ("max(eigvalsh(A)) GOE", pt.max(pt.linalg.eigvalsh(A)), A, goe(rng, n)),
         ("max(eigvalsh(A)) Wishart", pt.max(pt.linalg.eigvalsh(A)), A, wishart(rng, n)),
+        ("max(eigvalsh(A)) spiked", pt.max(pt.linalg.eigvalsh(A)), A, spiked(rng, n)),
         ("norm(B, 2)", pt.linalg.norm(B, 2), B, rng.normal(size=(n, n // 2))),
     ]
     for name, expr, M, Mn in cases:

@@ -10,6 +10,11 @@ Lanczos, unlike plain power iteration, converges to the *largest* eigenvalue eve
 a negative eigenvalue has larger modulus, and at a rate set by the square root of the
 relative gap.
 
+`max_singular_vectors` applies it to :math:`A^\top A` for the leading singular pair.
+Counts of products are returned, and the iteration reports whether it converged; the
+dense-matrix functions built on it (`pytensor_spectral.symmetric`,
+`pytensor_spectral.svd`) fall back to LAPACK when it did not.
+
 The returned vector is cut from the gradient (`disconnected_grad`): callers form the
 Rayleigh quotient :math:`v^\top S v` with it, whose gradient with :math:`v` held constant
 is the exact derivative of :math:`\lambda_{\max}` at convergence (:math:`v v^\top`), so the
