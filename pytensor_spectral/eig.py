@@ -37,12 +37,15 @@ def as_square_float_matrix(A: TensorLike, op_name: str, *, batched: bool = False
     m, n = A.type.shape[-2:]
     if m is not None and n is not None and m != n:
         raise ValueError(f"{op_name} expects a square matrix, got static shape {(m, n)}")
+    return as_real_float(A, op_name)
+
+
+def as_real_float(A: Variable, op_name: str) -> Variable:
+    """``A`` with integer/boolean dtypes cast to ``float64``; complex raises ``TypeError``."""
     kind = A.type.numpy_dtype.kind
     if kind == "c":
         raise TypeError(f"{op_name} supports real matrices only, got dtype {A.dtype}")
-    if kind != "f":
-        A = pt.cast(A, "float64")
-    return A
+    return A if kind == "f" else pt.cast(A, "float64")
 
 
 def _require_ndim(A: TensorLike, op_name: str) -> Variable:

@@ -40,7 +40,7 @@ def _core_op(node):
     return node.op.core_op if isinstance(node.op, Blockwise) else node.op
 
 
-def _leading_entry(fgraph, node):
+def _leading_entry(node):
     """If ``node`` takes the largest entry along the last axis of a vector of values
     (``max`` over axes that include the last one, or ``x[..., i]`` for a constant
     ``i``), return ``(values, reduce_rest, index)``: ``reduce_rest`` maps the per-matrix
@@ -86,7 +86,7 @@ def _statically_small(A) -> bool:
 def max_real_eigenvalue_to_spectral_abscissa(fgraph, node):
     """``max(eigvals(A)[0])`` → ``spectral_abscissa(A)``: same value, and a gradient
     that does not count a leading conjugate pair twice."""
-    match = _leading_entry(fgraph, node)
+    match = _leading_entry(node)
     if match is None:
         return None
     values, reduce_rest, _ = match
@@ -106,7 +106,7 @@ def leading_eigenvalue_of_eigh(fgraph, node):
     """``max(eigvalsh(A))``, ``eigvalsh(A)[..., -1]``, ``eigh(A)[0][..., -1]`` →
     `leading_eigvalsh` (Lanczos, implicit gradient ``v vᵀ``), when nothing else uses
     the decomposition."""
-    match = _leading_entry(fgraph, node)
+    match = _leading_entry(node)
     if match is None:
         return None
     values, reduce_rest, index = match
@@ -133,7 +133,7 @@ def leading_eigenvalue_of_eigh(fgraph, node):
 def leading_singular_value(fgraph, node):
     """``max(svd(A, compute_uv=False))``, ``svd(A, compute_uv=False)[..., 0]`` and so
     ``norm(A, 2)`` → `spectral_norm` (Lanczos on ``AᵀA``, implicit gradient ``u vᵀ``)."""
-    match = _leading_entry(fgraph, node)
+    match = _leading_entry(node)
     if match is None:
         return None
     values, reduce_rest, index = match

@@ -17,7 +17,6 @@ obtained by differentiating :math:`A v = \sigma u`, :math:`A^\top u = \sigma v`,
 
 import numpy as np
 import pytensor.tensor as pt
-from pytensor.conditional import ifelse
 from pytensor.gradient import DisconnectedType, disconnected_grad, disconnected_type
 from pytensor.graph.basic import Variable
 from pytensor.raise_op import CheckAndRaise
@@ -25,12 +24,15 @@ from pytensor.tensor import TensorLike
 from pytensor.tensor.symbolic import TensorSymbolicOp
 
 from pytensor_spectral.abscissa import NumericalAbscissa
-from pytensor_spectral.iterative import (
-    default_start_vector,
-    lanczos_controls,
-    max_singular_vectors,
+from pytensor_spectral.eig import _require_ndim, as_real_float
+from pytensor_spectral.iterative import lanczos_controls, max_singular_vectors
+from pytensor_spectral.symmetric import (
+    CROSSOVER,
+    apply_symbolic,
+    lanczos_inputs,
+    lanczos_or_dense,
+    positive_gauge,
 )
-from pytensor_spectral.symmetric import CROSSOVER, apply_symbolic, positive_gauge
 
 
 class LeadingSingularTriplet(TensorSymbolicOp):
@@ -60,12 +62,12 @@ class LeadingSingularTriplet(TensorSymbolicOp):
                 A.dtype, pt.minimum(m, n), self.krylov_dim, self.max_restarts, self.tol
             ),
         )
-        v_dense = NumericalAbscissa()(A.T @ A)[1]
-        dense = pt.lt(pt.minimum(m, n), self.crossover) | ~pt.all(pt.isfinite(A))
-        v, products = ifelse(
-            dense,
-            [v_dense, pt.zeros((), dtype="int64")],
-            [ifelse(converged, v_iter, v_dense), products.astype("int64")],
+        v, products = lanczos_or_dense(
+            pt.lt(pt.minimum(m, n), self.crossover) | ~pt.all(pt.isfinite(A)),
+            converged,
+            v_iter,
+            NumericalAbscissa()(A.T @ A)[1],
+            products,
         )
         Av = A @ v
         u = Av / pt.maximum(pt.linalg.norm(Av), np.finfo(A.dtype).tiny)
@@ -114,16 +116,6 @@ def _bordered_solve(A, u, sigma, v, g_u, g_v) -> tuple[Variable, Variable]:
     return x[:m], x[m : m + n]
 
 
-def _float_matrix(A: TensorLike, name: str) -> Variable:
-    A = pt.as_tensor_variable(A)
-    if A.type.ndim < 2:
-        raise ValueError(f"{name} expects a (batch of) matrices, got ndim={A.type.ndim}")
-    kind = A.type.numpy_dtype.kind
-    if kind == "c":
-        raise TypeError(f"{name} supports real matrices only, got dtype {A.dtype}")
-    return A if kind == "f" else pt.cast(A, "float64")
-
-
 def leading_singular_triplet(
     A: TensorLike,
     v0: TensorLike | None = None,
@@ -164,18 +156,9 @@ def leading_singular_triplet(
     derivative exists where :math:`\sigma_1 > 0` is simple. At :math:`A = 0` the vectors
     are zero and the gradient of :math:`\sigma_1` is zero (a subgradient).
     """
-    A = _float_matrix(A, "leading_singular_triplet")
-    if v0 is None:
-        v0 = pt.broadcast_to(
-            default_start_vector(A.shape[-1], A.dtype), (*A.shape[:-2], A.shape[-1])
-        )
-    v0 = pt.cast(pt.as_tensor_variable(v0), A.dtype)
-    props = dict(
-        krylov_dim=int(krylov_dim),
-        max_restarts=None if max_restarts is None else int(max_restarts),
-        tol=None if tol is None else float(tol),
-        crossover=int(crossover),
-    )
+    name = "leading_singular_triplet"
+    A = as_real_float(_require_ndim(A, name), name)
+    v0, props = lanczos_inputs(A, v0, krylov_dim, max_restarts, tol, crossover)
     u, sigma, v, _ = apply_symbolic(LeadingSingularTriplet, props, A, v0)
     return u, sigma, v
 

@@ -78,6 +78,23 @@ def symmetrize_triangle(A: TensorLike, lower: bool = True) -> Variable:
     return _apply(SymmetrizeTriangle(lower), A)
 
 
+def lanczos_or_dense(
+    dense: Variable,
+    converged: Variable,
+    v_iter: Variable,
+    v_dense: Variable,
+    products: Variable,
+) -> list[Variable]:
+    """The vector and product count to use: the dense vector when ``dense`` (then 0
+    products) or when Lanczos did not converge, else the Lanczos vector. Lazy `ifelse`,
+    so the dense solve only runs when it is chosen."""
+    return ifelse(
+        dense,
+        [v_dense, pt.zeros((), dtype="int64")],
+        [ifelse(converged, v_iter, v_dense), products.astype("int64")],
+    )
+
+
 class SymmetricLeadingEigenpair(TensorSymbolicOp):
     r"""Largest eigenvalue :math:`\lambda` and unit eigenvector :math:`v` of the symmetric
     matrix :math:`S` stored in one triangle of ``A``, as a symbolic inner graph.
@@ -103,12 +120,12 @@ class SymmetricLeadingEigenpair(TensorSymbolicOp):
             v0,
             **lanczos_controls(S.dtype, n, self.krylov_dim, self.max_restarts, self.tol),
         )
-        v_dense = NumericalAbscissa()(S)[1]
-        dense = pt.lt(n, self.crossover) | ~pt.all(pt.isfinite(S))
-        v, products = ifelse(
-            dense,
-            [v_dense, pt.zeros((), dtype="int64")],
-            [ifelse(converged, v_iter, v_dense), products.astype("int64")],
+        v, products = lanczos_or_dense(
+            pt.lt(n, self.crossover) | ~pt.all(pt.isfinite(S)),
+            converged,
+            v_iter,
+            NumericalAbscissa()(S)[1],
+            products,
         )
         (v,) = positive_gauge(disconnected_grad(v))
         return [pt.dot(v, S @ v), v, products]
@@ -135,6 +152,29 @@ def apply_symbolic(op_type: type, props: dict, *inputs: Variable) -> list[Variab
     if all(x.type.ndim == nd for x, nd in zip(inputs, core_ndims, strict=True)):
         return op(*inputs)
     return Blockwise(op)(*inputs)
+
+
+def lanczos_inputs(
+    A: Variable,
+    v0: TensorLike | None,
+    krylov_dim: int,
+    max_restarts: int | None,
+    tol: float | None,
+    crossover: int,
+) -> tuple[Variable, dict]:
+    """Start vectors ``(..., n)`` for the columns of ``A`` (`default_start_vector` when
+    ``v0`` is None) and the Lanczos props shared by the iterative ops."""
+    if v0 is None:
+        v0 = pt.broadcast_to(
+            default_start_vector(A.shape[-1], A.dtype), (*A.shape[:-2], A.shape[-1])
+        )
+    props = dict(
+        krylov_dim=int(krylov_dim),
+        max_restarts=None if max_restarts is None else int(max_restarts),
+        tol=None if tol is None else float(tol),
+        crossover=int(crossover),
+    )
+    return pt.cast(pt.as_tensor_variable(v0), A.dtype), props
 
 
 def leading_eigenpair(
@@ -187,17 +227,8 @@ def leading_eigenpair(
     (:math:`\lambda_{\max}` is convex).
     """
     A = as_square_float_matrix(A, "leading_eigenpair", batched=True)
-    if v0 is None:
-        v0 = pt.broadcast_to(default_start_vector(A.shape[-1], A.dtype), A.shape[:-1])
-    v0 = pt.cast(pt.as_tensor_variable(v0), A.dtype)
-    props = dict(
-        lower=bool(lower),
-        krylov_dim=int(krylov_dim),
-        max_restarts=None if max_restarts is None else int(max_restarts),
-        tol=None if tol is None else float(tol),
-        crossover=int(crossover),
-    )
-    return apply_symbolic(SymmetricLeadingEigenpair, props, A, v0)
+    v0, props = lanczos_inputs(A, v0, krylov_dim, max_restarts, tol, crossover)
+    return apply_symbolic(SymmetricLeadingEigenpair, {**props, "lower": bool(lower)}, A, v0)
 
 
 def leading_eigvalsh(A: TensorLike, **kwargs) -> Variable:
