@@ -1,7 +1,9 @@
 """Differentiable spectral operators for PyTensor graphs."""
 
+from importlib.util import find_spec
+
 import pytensor_spectral.link.numba
-import pytensor_spectral.rewrites  # noqa: F401  (registers the graph rewrites)
+import pytensor_spectral.rewrites  # registers the graph rewrites
 from pytensor_spectral.abscissa import (
     jacobian_numerical_abscissa,
     numerical_abscissa,
@@ -12,6 +14,10 @@ from pytensor_spectral.eig import as_complex, eig, eigvals
 from pytensor_spectral.ssa import ssa
 from pytensor_spectral.svd import leading_singular_triplet, spectral_norm
 from pytensor_spectral.symmetric import eigengap, leading_eigvalsh
+
+
+if find_spec("jax") is not None:  # the optional extra [jax]
+    import pytensor_spectral.link.jax  # noqa: F401
 
 
 __all__ = [

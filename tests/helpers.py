@@ -1,8 +1,11 @@
-"""Shared test helpers: compile modes and reference computations."""
+"""Shared test helpers: compile modes, cross-mode comparison and reference computations."""
+
+import warnings
+from importlib.util import find_spec
 
 import numpy as np
 import pytensor
-from pytensor.compile.mode import Mode, get_default_mode
+from pytensor.compile.mode import Mode, get_default_mode, get_mode
 
 
 # Default mode (Numba linker) and the C/Python virtual machine running `perform`.
@@ -10,6 +13,11 @@ MODES = {
     "numba": get_default_mode(),
     "cvm": Mode(linker="cvm", optimizer="fast_run"),
 }
+# Every backend the cross-mode tests compare: the above and, when installed, JAX.
+BACKENDS = {**MODES, **({"jax": get_mode("JAX")} if find_spec("jax") else {})}
+
+# PyTensor's JAX backend drops run-time assertions (CheckAndRaise) with this warning.
+JAX_DROPS_ASSERT = r"Skipping .* as JAX tracing would remove it"
 
 
 def compile_fn(inputs, outputs, mode="numba"):
@@ -39,3 +47,31 @@ def op_types(fn):
         op = node.op
         out.add(type(getattr(op, "core_op", op)))
     return out
+
+
+def compile_in(backend, inputs, outputs):
+    """`pytensor.function` in one of `BACKENDS`; on JAX, PyTensor's warning that it drops a
+    run-time assertion is expected (the package's gradients of the spectral abscissa and
+    radius carry one) and not an error."""
+    with warnings.catch_warnings():
+        if backend == "jax":
+            warnings.filterwarnings("ignore", JAX_DROPS_ASSERT, UserWarning)
+        return pytensor.function(inputs, outputs, mode=BACKENDS[backend])
+
+
+def compare_backends(inputs, outputs, values, rtol=1e-12):
+    """Compile ``outputs`` in every backend of `BACKENDS`, evaluate them at ``values`` and
+    assert that each backend agrees with the default (Numba) one: entrywise within
+    ``rtol`` times the largest modulus of that output (at least ``rtol``).
+
+    Returns the Numba results.
+    """
+    results = {name: compile_in(name, inputs, outputs)(*values) for name in BACKENDS}
+    reference = [np.asarray(x) for x in results["numba"]]
+    for name, result in results.items():
+        for i, (got, want) in enumerate(zip(result, reference, strict=True)):
+            scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
+            np.testing.assert_allclose(
+                np.asarray(got), want, rtol=0, atol=rtol * scale, err_msg=f"{name}, output {i}"
+            )
+    return reference

@@ -1,0 +1,237 @@
+r"""JAX implementations (`jax_funcify`) of the package's ops.
+
+Imported by `pytensor_spectral` when JAX is installed (``pip install
+pytensor-spectral[jax]``). Two kinds:
+
+* **Native** (``jax.numpy``/``lax``; they run on any JAX device, GPU included):
+  `SymmetrizeTriangle`, `NumericalAbscissa` (``eigh`` of the symmetric part),
+  `SymmetricLeadingEigenpair` and `LeadingSingularTriplet` (the restarted Lanczos of
+  `pytensor_spectral.iterative` as a ``lax.while_loop``, since PyTensor cannot convert a
+  ``scan`` with a stopping condition to JAX; dense fallback by ``eigh``).
+* **Host callbacks** (``jax.pure_callback`` to the op's ``perform``, i.e. LAPACK on the
+  CPU): the ops built on the real Schur form, ``trsyl`` or ``syevr`` subsets —
+  `SchurEig`, `Eigvals` and their pullback/pushforward ops, `LeadingEigenvalue`,
+  `SmoothedSpectralAbscissa`, `Eigengap`. JAX has no real Schur decomposition on GPU
+  (``jax.scipy.linalg.schur`` is CPU-only) and no Sylvester solver; the callbacks give
+  results identical to the other backends, and under ``vmap`` (`Blockwise`) run once per
+  matrix.
+
+Bad input raises at run time as on the other backends (a ``ValueError`` from the host,
+surfacing as a ``JaxRuntimeError`` that quotes it): the native ops check for NaN/Inf
+entries with a host callback.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from pytensor.link.jax.dispatch import jax_funcify
+
+from pytensor_spectral.abscissa import LeadingEigenvalue, NumericalAbscissa
+from pytensor_spectral.eig import (
+    EigPullback,
+    Eigvals,
+    EigvalsPullback,
+    EigvalsPushforward,
+    SchurEig,
+)
+from pytensor_spectral.iterative import default_tol
+from pytensor_spectral.ssa import SmoothedSpectralAbscissa
+from pytensor_spectral.svd import LeadingSingularTriplet
+from pytensor_spectral.symmetric import Eigengap, SymmetricLeadingEigenpair, SymmetrizeTriangle
+
+
+def _host_perform(op, node):
+    """``jax.pure_callback`` running ``op.perform`` on the host, one matrix at a time
+    under ``vmap``; output shapes from ``op.infer_shape`` on the concrete input shapes."""
+
+    def host(*inputs):
+        storage = [[None] for _ in node.outputs]
+        op.perform(node, [np.array(x) for x in inputs], storage)
+        return tuple(
+            np.asarray(cell[0], dtype=out.dtype)
+            for cell, out in zip(storage, node.outputs, strict=True)
+        )
+
+    def callback(*inputs):
+        inputs = [
+            jnp.asarray(x, dtype=var.dtype) for x, var in zip(inputs, node.inputs, strict=True)
+        ]
+        shapes = op.infer_shape(node, [tuple(x.shape) for x in inputs])
+        results = tuple(
+            jax.ShapeDtypeStruct(tuple(int(d) for d in shape), out.dtype)
+            for shape, out in zip(shapes, node.outputs, strict=True)
+        )
+        outputs = jax.pure_callback(host, results, *inputs, vmap_method="sequential")
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    return callback
+
+
+for _op_type in (
+    SchurEig,
+    Eigvals,
+    EigvalsPullback,
+    EigPullback,
+    EigvalsPushforward,
+    LeadingEigenvalue,
+    SmoothedSpectralAbscissa,
+    Eigengap,
+):
+    jax_funcify.register(_op_type)(lambda op, node, **kwargs: _host_perform(op, node))
+
+
+def _raise_unless_finite(finite, op_name):
+    if not finite:
+        raise ValueError(f"{op_name}: the input has NaN or Inf entries")
+
+
+def _check_finite(A, op_name: str) -> None:
+    """Host callback raising ``ValueError`` at run time when ``A`` has NaN/Inf."""
+    jax.debug.callback(_raise_unless_finite, jnp.all(jnp.isfinite(A)), op_name)
+
+
+def _symmetrize_triangle(A, lower: bool, adjoint: bool):
+    """`pytensor_spectral._symmetric.symmetrize_triangle` in ``jax.numpy``."""
+    triangle = jnp.tril if lower else jnp.triu
+    if adjoint:
+        return triangle(A + A.T) - jnp.diag(jnp.diag(A))
+    return triangle(A) + triangle(A, -1 if lower else 1).T
+
+
+def _positive_gauge(v, *others):
+    """Flip ``v`` and ``others`` so that the largest-modulus entry of ``v`` is positive."""
+    sign = jnp.where(v[jnp.argmax(jnp.abs(v))] < 0, -1, 1).astype(v.dtype)
+    return [sign * x for x in (v, *others)]
+
+
+def _top_eigenvector(S):
+    """Unit eigenvector of the largest eigenvalue of symmetric ``S``."""
+    return jnp.linalg.eigh(S)[1][:, -1]
+
+
+def _orthogonalize(V, w):
+    w = w - V.T @ (V @ w)
+    return w - V.T @ (V @ w)
+
+
+def _lanczos_pass(matvec, v, krylov_dim: int):
+    """`pytensor_spectral.iterative._lanczos_pass` as a ``lax.fori_loop``: the basis rows
+    beyond step ``j`` are zero instead of sliced away."""
+    n, dtype = v.shape[0], v.dtype
+    tiny = np.finfo(dtype).eps
+    rows = jnp.arange(krylov_dim)[:, None]
+
+    def step(j, carry):
+        V, a, b, q = carry
+        w = matvec(q)
+        alpha = q @ w
+        V = V.at[j].set(q)
+        basis = jnp.where(rows <= j, V, 0)
+        w = _orthogonalize(basis, w)
+        beta = jnp.linalg.norm(w)
+        scale = jnp.maximum(jnp.abs(alpha), jnp.max(jnp.abs(b)))
+        fresh = jnp.cos((1.7 + j) * jnp.arange(n) + j).astype(dtype)
+        fresh = _orthogonalize(basis, fresh)
+        broke_down = beta <= 16 * tiny * scale
+        beta = jnp.where(broke_down, 0, beta)
+        w = jnp.where(broke_down, fresh, w)
+        q = w / jnp.maximum(jnp.linalg.norm(w), np.finfo(dtype).tiny)
+        return V, a.at[j].set(alpha), b.at[j].set(beta), q
+
+    zeros = jnp.zeros((krylov_dim,), dtype)
+    V, a, b, _ = jax.lax.fori_loop(
+        0, krylov_dim, step, (jnp.zeros((krylov_dim, n), dtype), zeros, zeros, v)
+    )
+    return V, a, b
+
+
+def _max_eigenpair(matvec, v0, size: int, op):
+    """`pytensor_spectral.iterative.max_eigenpair` with the controls of ``op`` (its
+    defaults filled in as `~pytensor_spectral.iterative.lanczos_controls` does):
+    ``(v, converged, products)``."""
+    n, dtype = v0.shape[0], v0.dtype
+    k = min(op.krylov_dim, n)
+    max_restarts = (
+        max(2, size // (2 * op.krylov_dim)) if op.max_restarts is None else op.max_restarts
+    )
+    tol = default_tol(dtype) if op.tol is None else op.tol
+
+    def restart(state):
+        count, v, _ = state
+        V, a, b = _lanczos_pass(matvec, v, k)
+        T = jnp.diag(a) + jnp.diag(b[:-1], 1) + jnp.diag(b[:-1], -1)
+        ritz_values, ritz_vectors = jnp.linalg.eigh(T)
+        s = ritz_vectors[:, -1]
+        y = V.T @ s
+        done = jnp.abs(b[-1] * s[-1]) <= tol * jnp.max(jnp.abs(ritz_values))
+        return count + 1, y / jnp.linalg.norm(y), done
+
+    def going_on(state):
+        count, _, done = state
+        return (count < max_restarts) & ~done
+
+    # Like the PyTensor scan, at least one restart runs.
+    state = restart((jnp.int64(0), v0 / jnp.linalg.norm(v0), jnp.bool_(False)))
+    count, v, converged = jax.lax.while_loop(going_on, restart, state)
+    return v, converged, count * k
+
+
+def _lanczos_or_dense(matvec, matrix, v0, size: int, op):
+    """Vector and product count as `pytensor_spectral.symmetric.lanczos_or_dense`
+    chooses them: dense (the eigenvector of ``matrix()``) below the crossover or when
+    Lanczos did not converge."""
+    if size < op.crossover:
+        return _top_eigenvector(matrix()), jnp.int64(0)
+    v, converged, products = _max_eigenpair(matvec, v0, size, op)
+    v = jax.lax.cond(converged, lambda: v, lambda: _top_eigenvector(matrix()))
+    return v, products
+
+
+@jax_funcify.register(SymmetrizeTriangle)
+def jax_funcify_SymmetrizeTriangle(op, node, **kwargs):
+    def symmetrize_triangle(A):
+        return _symmetrize_triangle(A, op.lower, op.adjoint)
+
+    return symmetrize_triangle
+
+
+@jax_funcify.register(NumericalAbscissa)
+def jax_funcify_NumericalAbscissa(op, node, **kwargs):
+    def numerical_abscissa(A):
+        if A.shape[0] == 0:
+            raise ValueError("The numerical abscissa of an empty matrix is undefined")
+        _check_finite(A, "numerical_abscissa")
+        w, V = jnp.linalg.eigh(0.5 * (A + A.T))
+        (v,) = _positive_gauge(V[:, -1])
+        return w[-1], v
+
+    return numerical_abscissa
+
+
+@jax_funcify.register(SymmetricLeadingEigenpair)
+def jax_funcify_SymmetricLeadingEigenpair(op, node, **kwargs):
+    def symmetric_leading_eigenpair(A, v0):
+        _check_finite(A, "leading_eigenpair")
+        S = _symmetrize_triangle(A, op.lower, adjoint=False)
+        v, products = _lanczos_or_dense(lambda q: S @ q, lambda: S, v0, S.shape[0], op)
+        (v,) = _positive_gauge(v)
+        return v @ (S @ v), v, products
+
+    return symmetric_leading_eigenpair
+
+
+@jax_funcify.register(LeadingSingularTriplet)
+def jax_funcify_LeadingSingularTriplet(op, node, **kwargs):
+    def leading_singular_triplet(A, v0):
+        if min(A.shape) == 0:
+            raise ValueError("leading_singular_triplet: A is empty")
+        _check_finite(A, "leading_singular_triplet")
+        v, products = _lanczos_or_dense(
+            lambda q: A.T @ (A @ q), lambda: A.T @ A, v0, min(A.shape), op
+        )
+        Av = A @ v
+        u = Av / jnp.maximum(jnp.linalg.norm(Av), np.finfo(A.dtype).tiny)
+        u, v = _positive_gauge(u, v)
+        return u, u @ (A @ v), v, products
+
+    return leading_singular_triplet
