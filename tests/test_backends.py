@@ -12,9 +12,10 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
-from pytensor.compile.mode import get_default_mode
+from pytensor.compile.mode import get_default_mode, get_mode
 from pytensor.gradient import pushforward
 from pytensor.graph.basic import Apply
+from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.op import Op
 
 from pytensor_spectral import (
@@ -31,7 +32,13 @@ from pytensor_spectral import (
     ssa,
 )
 from pytensor_spectral.symmetric import leading_eigenpair
-from tests.helpers import BACKENDS, compare_backends, compile_in, random_matrix
+from tests.helpers import (
+    BACKENDS,
+    JAX_DROPS_ASSERT,
+    compare_backends,
+    compile_in,
+    random_matrix,
+)
 
 
 def gram(A):
@@ -121,6 +128,36 @@ def test_jacobian_numerical_abscissa_on_jax_is_a_clear_error():
     lam, _ = jacobian_numerical_abscissa(pt.tanh(z), z)
     with pytest.raises(NotImplementedError, match="While Scan cannot yet be converted to JAX"):
         compile_in("jax", [z], lam)
+
+
+def jax_function(inputs, outputs):
+    """The JAX callable PyTensor's JAX mode builds for a graph (what PyMC hands to numpyro)."""
+    from pytensor.link.jax.dispatch import jax_funcify
+
+    fgraph = FunctionGraph(inputs, outputs, clone=True)
+    get_mode("JAX").optimizer.rewrite(fgraph)
+    return jax_funcify(fgraph)
+
+
+@pytest.mark.skipif("jax" not in BACKENDS, reason="JAX is not installed")
+@pytest.mark.parametrize("batch", [(), (2,)], ids=["single", "batched"])
+@pytest.mark.parametrize("name", [name for name in CASES if not name.startswith("rewritten")])
+def test_jax_autodiff_uses_the_op_gradients(name, batch):
+    """``jax.grad`` of the JAX-converted loss (as numpyro/blackjax take it) equals
+    PyTensor's gradient: the ops carry their pullbacks as JAX custom VJPs. (Not the
+    rewritten cases: there PyTensor's gradient graph keeps the dense decomposition, which
+    the rewrite then leaves alone, while the loss alone is rewritten to Lanczos.)"""
+    import jax
+
+    A, outputs, value = case_graph(name, batch)
+    *values, grad = outputs
+    differentiable = values[: DIFFERENTIABLE.get(name, len(values))]
+    f = jax_function([A], [loss(differentiable)])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", JAX_DROPS_ASSERT, UserWarning)
+        jax_grad = jax.jit(jax.grad(lambda a: f(a)[0]))(value)
+    expected = compile_in("numba", [A], grad)(value)
+    np.testing.assert_allclose(np.asarray(jax_grad), expected, rtol=0, atol=1e-12)
 
 
 def object_mode_warnings(inputs, outputs):

@@ -24,6 +24,10 @@ entries with a host callback.
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytensor.tensor as pt
+from pytensor.compile.mode import get_mode
+from pytensor.gradient import DisconnectedType, disconnected_type
+from pytensor.graph.fg import FunctionGraph
 from pytensor.link.jax.dispatch import jax_funcify
 
 from pytensor_spectral.abscissa import LeadingEigenvalue, NumericalAbscissa
@@ -67,17 +71,84 @@ def _host_perform(op, node):
     return callback
 
 
-for _op_type in (
-    SchurEig,
-    Eigvals,
-    EigvalsPullback,
-    EigPullback,
-    EigvalsPushforward,
-    LeadingEigenvalue,
-    SmoothedSpectralAbscissa,
-    Eigengap,
-):
+def _differentiable_outputs(op) -> int:
+    """How many leading outputs of ``op`` its pullback accepts cotangents for (the others
+    are hidden outputs: Schur factors, gradients, vectors cut from the gradient, counts)."""
+    if isinstance(op, SchurEig):
+        return 4 if op.compute_v else 2
+    if isinstance(op, Eigvals):
+        return 2
+    if isinstance(op, LeadingSingularTriplet):
+        return 3
+    return 1
+
+
+def _compile_pullback(op, node, input_shapes, output_shapes):
+    """JAX function ``(*inputs, *outputs, *cotangents) -> cotangents of the float
+    inputs`` from ``op.pullback``, for inputs of the given (concrete) shapes; the graph
+    goes through the JAX mode's rewrites first, so its shapes are constants."""
+    k = _differentiable_outputs(op)
+    inputs = [pt.TensorType(x.dtype, shape=s)() for x, s in zip(node.inputs, input_shapes)]
+    outputs = [pt.TensorType(x.dtype, shape=s)() for x, s in zip(node.outputs, output_shapes)]
+    cotangents = [x.type() for x in outputs[:k]]
+    grads = op.pullback(inputs, outputs, [*cotangents, *(disconnected_type() for _ in outputs[k:])])
+    grads = [
+        x.zeros_like() if isinstance(g.type, DisconnectedType) else g
+        for x, g in zip(inputs, grads, strict=True)
+        if x.type.numpy_dtype.kind == "f"
+    ]
+    fgraph = FunctionGraph([*inputs, *outputs, *cotangents], grads, clone=True)
+    get_mode("JAX").optimizer.rewrite(fgraph)
+    return jax_funcify(fgraph)
+
+
+def _with_pullback(op, node, forward):
+    """``forward`` with ``op.pullback`` as its JAX VJP (``jax.custom_vjp``), so that JAX's
+    own autodiff (numpyro, blackjax: samplers that differentiate the JAX log density)
+    uses the op's gradient instead of tracing through callbacks or loops. The pullback
+    graph is built and converted once per input shape."""
+    k = _differentiable_outputs(op)
+    single = len(node.outputs) == 1
+    floats = [x.type.numpy_dtype.kind == "f" for x in node.inputs]
+    compiled = {}
+
+    def pullback(inputs, outputs, cotangents):
+        key = tuple(x.shape for x in (*inputs, *outputs))
+        if key not in compiled:
+            shapes = [x.shape for x in inputs], [x.shape for x in outputs]
+            compiled[key] = _compile_pullback(op, node, *shapes)
+        grads = iter(compiled[key](*inputs, *outputs, *cotangents[:k]))
+        return tuple(
+            next(grads) if is_float else np.zeros(x.shape, jax.dtypes.float0)
+            for x, is_float in zip(inputs, floats, strict=True)
+        )
+
+    @jax.custom_vjp
+    def differentiable(*inputs):
+        return forward(*inputs)
+
+    def fwd(*inputs):
+        inputs = tuple(
+            jnp.asarray(x, dtype=var.dtype) for x, var in zip(inputs, node.inputs, strict=True)
+        )
+        outputs = differentiable(*inputs)
+        return outputs, (inputs, (outputs,) if single else tuple(outputs))
+
+    def bwd(residuals, cotangents):
+        inputs, outputs = residuals
+        return pullback(inputs, outputs, (cotangents,) if single else tuple(cotangents))
+
+    differentiable.defvjp(fwd, bwd)
+    return differentiable
+
+
+for _op_type in (EigvalsPullback, EigPullback, EigvalsPushforward):
     jax_funcify.register(_op_type)(lambda op, node, **kwargs: _host_perform(op, node))
+
+for _op_type in (SchurEig, Eigvals, LeadingEigenvalue, SmoothedSpectralAbscissa, Eigengap):
+    jax_funcify.register(_op_type)(
+        lambda op, node, **kwargs: _with_pullback(op, node, _host_perform(op, node))
+    )
 
 
 def _raise_unless_finite(finite, op_name):
@@ -205,7 +276,7 @@ def jax_funcify_NumericalAbscissa(op, node, **kwargs):
         (v,) = _positive_gauge(V[:, -1])
         return w[-1], v
 
-    return numerical_abscissa
+    return _with_pullback(op, node, numerical_abscissa)
 
 
 @jax_funcify.register(SymmetricLeadingEigenpair)
@@ -217,7 +288,7 @@ def jax_funcify_SymmetricLeadingEigenpair(op, node, **kwargs):
         (v,) = _positive_gauge(v)
         return v @ (S @ v), v, products
 
-    return symmetric_leading_eigenpair
+    return _with_pullback(op, node, symmetric_leading_eigenpair)
 
 
 @jax_funcify.register(LeadingSingularTriplet)
@@ -234,4 +305,4 @@ def jax_funcify_LeadingSingularTriplet(op, node, **kwargs):
         u, v = _positive_gauge(u, v)
         return u, u @ (A @ v), v, products
 
-    return leading_singular_triplet
+    return _with_pullback(op, node, leading_singular_triplet)
