@@ -316,5 +316,11 @@ def eig(A: TensorLike) -> tuple[Variable, Variable, Variable, Variable]:
 
 
 def as_complex(re: TensorLike, im: TensorLike) -> Variable:
-    """Forward-only convenience: ``re + 1j * im`` as a complex tensor (not differentiable)."""
-    return pt.complex(re, im)
+    """Forward-only convenience: ``re + 1j * im`` as a complex tensor (not differentiable).
+
+    Built from a cast and elementwise arithmetic rather than ``pt.complex``, whose scalar
+    op has no Numba implementation (it would run in object mode).
+    """
+    re, im = pt.as_tensor_variable(re), pt.as_tensor_variable(im)
+    dtype = "complex64" if re.dtype == im.dtype == "float32" else "complex128"
+    return pt.cast(re, dtype) + np.array(1j, dtype=dtype) * pt.cast(im, dtype)

@@ -19,6 +19,7 @@ from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.op import Op
 
 from pytensor_spectral import (
+    as_complex,
     eig,
     eigengap,
     eigvals,
@@ -110,6 +111,15 @@ def test_pushforwards_agree(function):
     compare_backends([A, dA], list(tangents), values)
 
 
+def test_ssa_gradient_in_eps_and_as_complex_agree():
+    A = pt.tensor("A", shape=(2, 5, 5))
+    eps = pt.tensor("eps", shape=())
+    value = ssa(A, eps).sum()
+    outputs = [pytensor.grad(value, eps), as_complex(*eigvals(A))]
+    rng = np.random.default_rng(4)
+    compare_backends([A, eps], outputs, [rng.normal(size=(2, 5, 5)), np.array(0.2)])
+
+
 def test_jacobian_numerical_abscissa_numba_and_cvm_agree():
     z = pt.tensor("z", shape=(8,))
     M = np.random.default_rng(5).normal(size=(8, 8))
@@ -175,10 +185,13 @@ def test_no_object_mode_fallback(name, batch):
     assert object_mode_warnings([A], outputs) == []
 
 
-def test_no_object_mode_fallback_pushforward_and_jacobian_abscissa():
+def test_no_object_mode_fallback_other_functions():
+    """Pushforwards, ``as_complex`` (``pt.complex`` would fall back) and the matrix-free
+    Jacobian abscissa with its gradient."""
     A = pt.tensor("A", shape=(5, 5))
     tangents = pushforward([*eigvals(A), ssa(A)], A, A.T, use_op_pushforward=True)
     assert object_mode_warnings([A], list(tangents)) == []
+    assert object_mode_warnings([A], [as_complex(*eigvals(A))]) == []
     z = pt.tensor("z", shape=(6,))
     lam, _ = jacobian_numerical_abscissa(pt.tanh(z) - z, z)
     assert object_mode_warnings([z], [lam, pytensor.grad(lam, z)]) == []
