@@ -120,6 +120,23 @@ def test_ssa_gradient_in_eps_and_as_complex_agree():
     compare_backends([A, eps], outputs, [rng.normal(size=(2, 5, 5)), np.array(0.2)])
 
 
+@pytest.mark.skipif("jax" not in BACKENDS, reason="JAX is not installed")
+@pytest.mark.parametrize(
+    "function, n",
+    [(numerical_abscissa, 4), (leading_eigvalsh, 60), (spectral_norm, 60), (spectral_abscissa, 4)],
+    ids=["native", "native-lanczos", "native-svd", "host-callback"],
+)
+def test_nan_input_on_jax_is_an_error(function, n):
+    """JAX drops PyTensor's assertions, but NaN/Inf input still raises at run time (host
+    check in the native ops, ``perform`` in the callbacks)."""
+    A = pt.tensor("A", shape=(n, n))
+    fn = compile_in("jax", [A], function(A))
+    bad = np.eye(n)
+    bad[1, 0] = np.nan
+    with pytest.raises(Exception, match=r"ValueError: .*NaN or Inf"):
+        fn(bad)
+
+
 def test_jacobian_numerical_abscissa_numba_and_cvm_agree():
     z = pt.tensor("z", shape=(8,))
     M = np.random.default_rng(5).normal(size=(8, 8))

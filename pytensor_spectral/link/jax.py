@@ -88,8 +88,12 @@ def _compile_pullback(op, node, input_shapes, output_shapes):
     inputs`` from ``op.pullback``, for inputs of the given (concrete) shapes; the graph
     goes through the JAX mode's rewrites first, so its shapes are constants."""
     k = _differentiable_outputs(op)
-    inputs = [pt.TensorType(x.dtype, shape=s)() for x, s in zip(node.inputs, input_shapes)]
-    outputs = [pt.TensorType(x.dtype, shape=s)() for x, s in zip(node.outputs, output_shapes)]
+    inputs = [
+        pt.TensorType(x.dtype, shape=s)() for x, s in zip(node.inputs, input_shapes, strict=True)
+    ]
+    outputs = [
+        pt.TensorType(x.dtype, shape=s)() for x, s in zip(node.outputs, output_shapes, strict=True)
+    ]
     cotangents = [x.type() for x in outputs[:k]]
     grads = op.pullback(inputs, outputs, [*cotangents, *(disconnected_type() for _ in outputs[k:])])
     grads = [
