@@ -50,9 +50,11 @@ def lanczos_controls(
     """Keyword arguments of `max_eigenpair` with the defaults filled in: ``tol=None`` →
     `default_tol`; ``max_restarts=None`` → a product budget of about ``size / 2``
     (``max(2, size // (2 krylov_dim))`` restarts), past which a dense O(size³)
-    decomposition is cheaper than continuing."""
+    decomposition is cheaper than continuing. With a Python ``int`` size (a backend that
+    knows the shape) the result holds Python numbers only."""
     if max_restarts is None:
-        max_restarts = pt.maximum(2, size // (2 * krylov_dim))
+        budget = size // (2 * krylov_dim)
+        max_restarts = max(2, budget) if isinstance(budget, int) else pt.maximum(2, budget)
     return dict(
         dtype=dtype,
         krylov_dim=krylov_dim,
@@ -61,8 +63,9 @@ def lanczos_controls(
     )
 
 
-def _orthogonalize(V: Variable, w: Variable) -> Variable:
-    """``w`` minus its projection on the rows of ``V`` (orthonormal or zero), twice."""
+def orthogonalize(V, w):
+    """``w`` minus its projection on the rows of ``V`` (orthonormal or zero), twice. Only
+    ``@``, ``-`` and ``.T``: used on PyTensor variables and on JAX arrays alike."""
     w = w - V.T @ (V @ w)
     return w - V.T @ (V @ w)
 
@@ -88,11 +91,11 @@ def _lanczos_pass(
         alpha = pt.dot(q, w)
         V = pt.set_subtensor(V[j], q)
         basis = V[: j + 1]
-        w = _orthogonalize(basis, w)
+        w = orthogonalize(basis, w)
         beta = pt.linalg.norm(w)
         scale = pt.maximum(pt.abs(alpha), pt.max(pt.abs(b)))
         fresh = pt.cos((1.7 + j) * pt.arange(n) + j).astype(dtype)
-        fresh = _orthogonalize(basis, fresh)
+        fresh = orthogonalize(basis, fresh)
         broke_down = beta <= 16 * tiny * scale
         beta = pt.switch(broke_down, 0.0, beta)
         w = pt.switch(broke_down, fresh, w)

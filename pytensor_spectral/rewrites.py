@@ -69,6 +69,14 @@ def _leading_entry(node):
     return None
 
 
+def _replace(node, reduce_rest, value) -> list:
+    """The replacement of ``node``'s output: ``value`` (per matrix) reduced over the other
+    axes ``node`` reduced, with ``node``'s stack trace and dtype."""
+    new = reduce_rest(value)
+    copy_stack_trace(node.outputs[0], new)
+    return [new.astype(node.outputs[0].dtype)]
+
+
 def _sole_client(fgraph, node, var) -> bool:
     return [client for client, _ in fgraph.clients[var]] == [node]
 
@@ -95,9 +103,7 @@ def max_real_eigenvalue_to_spectral_abscissa(fgraph, node):
         return None
     if values is not owner.outputs[0]:
         return None
-    new = reduce_rest(spectral_abscissa(owner.inputs[0]))
-    copy_stack_trace(node.outputs[0], new)
-    return [new]
+    return _replace(node, reduce_rest, spectral_abscissa(owner.inputs[0]))
 
 
 @register_canonicalize("spectral")
@@ -123,9 +129,7 @@ def leading_eigenvalue_of_eigh(fgraph, node):
         return None
     if _statically_small(owner.inputs[0]):
         return None
-    new = reduce_rest(leading_eigvalsh(owner.inputs[0], lower=op.lower))
-    copy_stack_trace(node.outputs[0], new)
-    return [new.astype(node.outputs[0].dtype)]
+    return _replace(node, reduce_rest, leading_eigvalsh(owner.inputs[0], lower=op.lower))
 
 
 @register_canonicalize("spectral")
@@ -145,9 +149,7 @@ def leading_singular_value(fgraph, node):
         return None
     if _statically_small(owner.inputs[0]):
         return None
-    new = reduce_rest(spectral_norm(owner.inputs[0]))
-    copy_stack_trace(node.outputs[0], new)
-    return [new.astype(node.outputs[0].dtype)]
+    return _replace(node, reduce_rest, spectral_norm(owner.inputs[0]))
 
 
 @register_specialize("spectral")

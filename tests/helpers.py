@@ -21,7 +21,13 @@ JAX_DROPS_ASSERT = r"Skipping .* as JAX tracing would remove it"
 
 
 def compile_fn(inputs, outputs, mode="numba"):
-    return pytensor.function(inputs, outputs, mode=MODES[mode])
+    """`pytensor.function` in one of `BACKENDS`; on JAX, PyTensor's warning that it drops a
+    run-time assertion is expected (the package's gradients of the spectral abscissa and
+    radius carry one) and not an error."""
+    with warnings.catch_warnings():
+        if mode == "jax":
+            warnings.filterwarnings("ignore", JAX_DROPS_ASSERT, UserWarning)
+        return pytensor.function(inputs, outputs, mode=BACKENDS[mode])
 
 
 def random_matrix(rng, n, kind="general"):
@@ -49,16 +55,6 @@ def op_types(fn):
     return out
 
 
-def compile_in(backend, inputs, outputs):
-    """`pytensor.function` in one of `BACKENDS`; on JAX, PyTensor's warning that it drops a
-    run-time assertion is expected (the package's gradients of the spectral abscissa and
-    radius carry one) and not an error."""
-    with warnings.catch_warnings():
-        if backend == "jax":
-            warnings.filterwarnings("ignore", JAX_DROPS_ASSERT, UserWarning)
-        return pytensor.function(inputs, outputs, mode=BACKENDS[backend])
-
-
 def compare_backends(inputs, outputs, values, rtol=1e-12):
     """Compile ``outputs`` in every backend of `BACKENDS`, evaluate them at ``values`` and
     assert that each backend agrees with the default (Numba) one: entrywise within
@@ -66,7 +62,7 @@ def compare_backends(inputs, outputs, values, rtol=1e-12):
 
     Returns the Numba results.
     """
-    results = {name: compile_in(name, inputs, outputs)(*values) for name in BACKENDS}
+    results = {name: compile_fn(inputs, outputs, name)(*values) for name in BACKENDS}
     reference = [np.asarray(x) for x in results["numba"]]
     for name, result in results.items():
         for i, (got, want) in enumerate(zip(result, reference, strict=True)):

@@ -37,7 +37,7 @@ from tests.helpers import (
     BACKENDS,
     JAX_DROPS_ASSERT,
     compare_backends,
-    compile_in,
+    compile_fn,
     random_matrix,
 )
 
@@ -130,7 +130,7 @@ def test_nan_input_on_jax_is_an_error(function, n):
     """JAX drops PyTensor's assertions, but NaN/Inf input still raises at run time (host
     check in the native ops, ``perform`` in the callbacks)."""
     A = pt.tensor("A", shape=(n, n))
-    fn = compile_in("jax", [A], function(A))
+    fn = compile_fn([A], function(A), "jax")
     bad = np.eye(n)
     bad[1, 0] = np.nan
     with pytest.raises(Exception, match=r"ValueError: .*NaN or Inf"):
@@ -144,7 +144,7 @@ def test_jacobian_numerical_abscissa_numba_and_cvm_agree():
     lam, _ = jacobian_numerical_abscissa(f, z, krylov_dim=4, tol=1e-12)
     outputs = [lam, pytensor.grad(lam, z)]
     value = np.linspace(-1.0, 1.0, 8)
-    results = {name: compile_in(name, [z], outputs)(value) for name in ("numba", "cvm")}
+    results = {name: compile_fn([z], outputs, name)(value) for name in ("numba", "cvm")}
     for got, want in zip(results["cvm"], results["numba"], strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
@@ -154,7 +154,7 @@ def test_jacobian_numerical_abscissa_on_jax_is_a_clear_error():
     z = pt.tensor("z", shape=(4,))
     lam, _ = jacobian_numerical_abscissa(pt.tanh(z), z)
     with pytest.raises(NotImplementedError, match="While Scan cannot yet be converted to JAX"):
-        compile_in("jax", [z], lam)
+        compile_fn([z], lam, "jax")
 
 
 def jax_function(inputs, outputs):
@@ -183,7 +183,7 @@ def test_jax_autodiff_uses_the_op_gradients(name, batch):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", JAX_DROPS_ASSERT, UserWarning)
         jax_grad = jax.jit(jax.grad(lambda a: f(a)[0]))(value)
-    expected = compile_in("numba", [A], grad)(value)
+    expected = compile_fn([A], grad)(value)
     np.testing.assert_allclose(np.asarray(jax_grad), expected, rtol=0, atol=1e-12)
 
 

@@ -38,7 +38,7 @@ from pytensor_spectral.eig import (
     EigvalsPushforward,
     SchurEig,
 )
-from pytensor_spectral.iterative import default_tol
+from pytensor_spectral.iterative import lanczos_controls, orthogonalize
 from pytensor_spectral.ssa import SmoothedSpectralAbscissa
 from pytensor_spectral.svd import LeadingSingularTriplet
 from pytensor_spectral.symmetric import Eigengap, SymmetricLeadingEigenpair, SymmetrizeTriangle
@@ -184,11 +184,6 @@ def _top_eigenvector(S):
     return jnp.linalg.eigh(S)[1][:, -1]
 
 
-def _orthogonalize(V, w):
-    w = w - V.T @ (V @ w)
-    return w - V.T @ (V @ w)
-
-
 def _lanczos_pass(matvec, v, krylov_dim: int):
     """`pytensor_spectral.iterative._lanczos_pass` as a ``lax.fori_loop``: the basis rows
     beyond step ``j`` are zero instead of sliced away."""
@@ -202,11 +197,11 @@ def _lanczos_pass(matvec, v, krylov_dim: int):
         alpha = q @ w
         V = V.at[j].set(q)
         basis = jnp.where(rows <= j, V, 0)
-        w = _orthogonalize(basis, w)
+        w = orthogonalize(basis, w)
         beta = jnp.linalg.norm(w)
         scale = jnp.maximum(jnp.abs(alpha), jnp.max(jnp.abs(b)))
         fresh = jnp.cos((1.7 + j) * jnp.arange(n) + j).astype(dtype)
-        fresh = _orthogonalize(basis, fresh)
+        fresh = orthogonalize(basis, fresh)
         broke_down = beta <= 16 * tiny * scale
         beta = jnp.where(broke_down, 0, beta)
         w = jnp.where(broke_down, fresh, w)
@@ -221,15 +216,12 @@ def _lanczos_pass(matvec, v, krylov_dim: int):
 
 
 def _max_eigenpair(matvec, v0, size: int, op):
-    """`pytensor_spectral.iterative.max_eigenpair` with the controls of ``op`` (its
-    defaults filled in as `~pytensor_spectral.iterative.lanczos_controls` does):
-    ``(v, converged, products)``."""
+    """`pytensor_spectral.iterative.max_eigenpair` with the controls of ``op`` (defaults
+    from `~pytensor_spectral.iterative.lanczos_controls`): ``(v, converged, products)``."""
     n, dtype = v0.shape[0], v0.dtype
     k = min(op.krylov_dim, n)
-    max_restarts = (
-        max(2, size // (2 * op.krylov_dim)) if op.max_restarts is None else op.max_restarts
-    )
-    tol = default_tol(dtype) if op.tol is None else op.tol
+    controls = lanczos_controls(str(dtype), size, op.krylov_dim, op.max_restarts, op.tol)
+    max_restarts, tol = controls["max_restarts"], controls["tol"]
 
     def restart(state):
         count, v, _ = state
