@@ -454,3 +454,106 @@ def eigvals_pushforward(T, Q, wr, wi, dA):
     dw_re = np.ascontiguousarray(dw.real).astype(T.dtype)
     dw_im = np.ascontiguousarray(dw.imag).astype(T.dtype)
     return _check_finite_gradient(dw_re), _check_finite_gradient(dw_im)
+
+
+@njit(cache=True)
+def _mix_columns(R, wi):
+    """``R E``: packed coordinates to complex ones, pair columns
+    ``(j, j+1) → (R_j + iR_{j+1}, R_j − iR_{j+1})`` (``X = P_X E`` for packed ``P_X``)."""
+    G = R.astype(np.complex128)
+    for j in range(wi.shape[0]):
+        if wi[j] > 0:
+            G[:, j] = R[:, j] + 1j * R[:, j + 1]
+            G[:, j + 1] = R[:, j] - 1j * R[:, j + 1]
+    return G
+
+
+@njit(cache=True)
+def eigvals_second_order(T, Q, wr, wi, g_re, g_im, C):
+    """Pullback of `eigvals_pullback` for a cotangent ``C`` of its output ``Ā``.
+
+    ``⟨C, Ā(A, ḡ)⟩ = Σ_k Re(conj(ḡ_k) dλ_k[C])``, so the cotangent of ``ḡ`` is the
+    eigenvalue tangent ``dλ[C] = diag(C̃)``, ``C̃ = X⁻¹ C X``, and the cotangent of ``A`` is
+    the gradient of ``Σ_k Re(conj(ḡ_k) d²λ_k[C, E])`` in ``E``, where
+    ``d²λ_k[C, E] = Σ_{j≠k} (C̃_kj Ẽ_jk + Ẽ_kj C̃_jk) / (λ_k − λ_j)``:
+
+        ``H = Re(X⁻ᴴ M Xᴴ)``, ``M_pq = conj(C̃_qp) (ḡ_p − ḡ_q) / conj(λ_p − λ_q)`` (``p ≠ q``),
+
+    with ``X⁻¹`` the rows ``y_pᴴ / s_p`` from the left eigenvectors (``trevc``), no
+    inverse. Real products in packed storage. Returns ``(H, dλ_re, dλ_im)``; repeated
+    eigenvalues (where the second derivative is not defined by these formulas) raise
+    ``ValueError``.
+    """
+    n = T.shape[0]
+    label = eigenvalue_clusters(T, wr, wi)
+    if np.any(label != np.arange(n)):
+        raise ValueError(
+            "Second derivatives of eigenvalues are not defined at repeated eigenvalues"
+        )
+    VL, VR = trevc(T, True, True)
+    PY = Q @ VL
+    PX = Q @ VR
+    s_re, s_im = _reciprocal_condition_products(VL, VR, wi)
+    s = s_re + 1j * s_im
+    Ct = _mix_rows(_mix_columns(PY.T @ C @ PX, wi), wi)
+    w = wr + 1j * wi
+    g = g_re + 1j * g_im
+    M = np.zeros((n, n), dtype=np.complex128)
+    dw = np.empty(n, dtype=np.complex128)
+    for p in range(n):
+        dw[p] = Ct[p, p] / s[p]
+        for q in range(n):
+            if p != q:
+                M[p, q] = np.conj(Ct[q, p] / s[q]) * (g[p] - g[q]) / np.conj(w[p] - w[q])
+        M[p] /= np.conj(s[p])
+    H = PY @ _unmix(M, wi).astype(T.dtype) @ PX.T
+    dw_re = np.ascontiguousarray(dw.real).astype(T.dtype)
+    dw_im = np.where(wi == 0, 0.0, dw.imag).astype(T.dtype)
+    return (
+        _check_finite_gradient(H),
+        _check_finite_gradient(dw_re),
+        _check_finite_gradient(dw_im),
+    )
+
+
+@njit(cache=True)
+def leading_second_order(A, C, modulus):
+    """Pullback of the gradient ``G`` of the spectral abscissa (``modulus=False``) or radius
+    for a cotangent ``C`` of ``G``: the Hessian of ``m(λ_k)`` applied to ``C``.
+
+    ``λ_k`` is the leading eigenvalue (positive-imaginary member of a pair). With
+    ``ḡ = ∇m``, the result is `eigvals_second_order` for ``ḡ e_k`` plus, for the modulus,
+    the curvature of ``|z|`` (``[[y², −xy], [−xy, x²]] / |z|³`` in ``z = x + iy``) applied to
+    ``dλ_k[C]`` and pulled back through `eigvals_pullback`. A tie between distinct leading
+    eigenvalues, ``ρ = 0`` and repeated eigenvalues raise ``ValueError`` (no second
+    derivative there).
+    """
+    wr, wi, T, Q = schur_eigvals(A, True)
+    n = wr.shape[0]
+    m = np.hypot(wr, wi) if modulus else wr.copy()
+    k = int(np.argmax(m))
+    if wi[k] < 0:
+        k -= 1
+    tol = repeated_tolerance(T)
+    for j in range(n):
+        partner = wi[k] != 0 and j == k + 1
+        if j != k and not partner and m[j] >= m[k] - tol:
+            raise ValueError(
+                "The second derivative does not exist here: distinct eigenvalues tie "
+                "for the leading value"
+            )
+    g_re = np.zeros(n, dtype=T.dtype)
+    g_im = np.zeros(n, dtype=T.dtype)
+    if not modulus:
+        g_re[k] = 1.0
+        return eigvals_second_order(T, Q, wr, wi, g_re, g_im, C)[0]
+    r = m[k]
+    if r <= tol:
+        raise ValueError("The spectral radius is not twice differentiable at zero")
+    g_re[k] = wr[k] / r
+    g_im[k] = wi[k] / r
+    H, dw_re, dw_im = eigvals_second_order(T, Q, wr, wi, g_re, g_im, C)
+    x, y, dx, dy = wr[k], wi[k], dw_re[k], dw_im[k]
+    g_re[k] = (y * y * dx - x * y * dy) / r**3
+    g_im[k] = (x * x * dy - x * y * dx) / r**3
+    return H + eigvals_pullback(T, Q, wr, wi, g_re, g_im)

@@ -12,28 +12,37 @@ output cotangent.
 
 import numpy as np
 import pytensor.tensor as pt
-from pytensor.gradient import DisconnectedType, disconnected_type, pullback, pushforward
-from pytensor.graph.basic import Apply, Variable
+from pytensor.compile.builders import OpFromGraph
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.gradient import (
+    DisconnectedType,
+    disconnected_grad,
+    disconnected_type,
+    grad_not_implemented,
+    pullback,
+    pushforward,
+)
+from pytensor.graph.basic import Apply, Constant, Variable
 from pytensor.graph.op import Op
+from pytensor.graph.traversal import graph_inputs
 from pytensor.raise_op import Assert
 from pytensor.tensor import TensorLike
 from pytensor.tensor.type import TensorType
 
-from pytensor_spectral import _hessenberg, _symmetric
+from pytensor_spectral import _hessenberg, _schur, _symmetric
+from pytensor_spectral._graph import CheckFinite
 from pytensor_spectral.eig import _apply, _static_size, _vector, as_square_float_matrix
-from pytensor_spectral.iterative import max_eigenpair
+from pytensor_spectral.implicit import (
+    bordered_shift_solve,
+    cg_shift_solve,
+    check_finite,
+    eigenpair_pullback,
+)
+from pytensor_spectral.iterative import default_tol, max_eigenpair
 
 
 def _scalar(dtype) -> TensorType:
     return TensorType(dtype=dtype, shape=())
-
-
-def _value_pullback(cotangents, *directions: Variable) -> list[Variable]:
-    """``ḡ · d`` for each input direction ``d``, for an op whose outputs other than the
-    first (the value) only feed its own pullback and are not differentiable."""
-    if any(not isinstance(g.type, DisconnectedType) for g in cotangents[1:]):
-        raise NotImplementedError("Only the value output of this op is differentiable")
-    return [cotangents[0] * d for d in directions]
 
 
 class LeadingEigenvalue(Op):
@@ -74,23 +83,78 @@ class LeadingEigenvalue(Op):
         return [(), shapes[0]]
 
     def pullback(self, inputs, outputs, cotangents):
-        G = Assert(
+        G = CheckFinite(
             f"The gradient of the spectral {'abscissa' if self.measure == 'real' else 'radius'} "
             "is not finite: the leading eigenvalue is defective"
-        )(outputs[1], pt.all(pt.isfinite(outputs[1])))
-        return _value_pullback(cotangents, G)
+        )(outputs[1])
+        g_value, g_G = cotangents
+        terms = []
+        if not isinstance(g_value.type, DisconnectedType):
+            terms.append(g_value * G)
+        if not isinstance(g_G.type, DisconnectedType):
+            terms.append(LeadingEigenvalueHessian(self.measure)(inputs[0], g_G))
+        return [pt.add(*terms)]
 
     def pushforward(self, inputs, outputs, tangents):
         (dA,) = tangents
         if isinstance(dA.type, DisconnectedType):
             return [disconnected_type(), disconnected_type()]
-        return [pt.sum(outputs[1] * dA), disconnected_type()]
+        return [pt.sum(outputs[1] * dA), LeadingEigenvalueHessian(self.measure)(inputs[0], dA)]
+
+
+class LeadingEigenvalueHessian(Op):
+    r"""Hessian of the spectral abscissa or radius applied to a matrix ``C``: the pullback
+    of the gradient output of `LeadingEigenvalue` (and, the Hessian being symmetric, its
+    pushforward).
+
+    From one real Schur form of ``A`` and the second-order perturbation of the simple
+    leading eigenvalue :math:`\lambda_k` (`pytensor_spectral.eig.EigvalsHessian`), plus for
+    the radius the curvature of :math:`|\lambda|`. Where the second derivative does not
+    exist (distinct eigenvalues tied for the leading value, repeated eigenvalues,
+    :math:`\rho = 0`) it raises ``ValueError``.
+    """
+
+    __props__ = ("measure",)
+    gufunc_signature = "(m,m),(m,m)->(m,m)"
+
+    def __init__(self, measure: str):
+        if measure not in LeadingEigenvalue.MEASURES:
+            raise ValueError(f"measure must be one of {sorted(LeadingEigenvalue.MEASURES)}")
+        self.measure = measure
+
+    def make_node(self, A, C):
+        A = as_square_float_matrix(A, "LeadingEigenvalueHessian")
+        C = pt.as_tensor_variable(C)
+        return Apply(self, [A, C], [A.type()])
+
+    def perform(self, node, inputs, outputs):
+        A, C = inputs
+        outputs[0][0] = _schur.leading_second_order(A, C.astype(A.dtype), self.measure == "modulus")
+
+    def infer_shape(self, node, shapes):
+        return [shapes[0]]
+
+    def pullback(self, inputs, outputs, cotangents):
+        return [
+            grad_not_implemented(self, i, x, "third derivatives of the leading eigenvalue")
+            for i, x in enumerate(inputs)
+        ]
+
+
+def symmetric_part(A: Variable) -> Variable:
+    """:math:`(A + A^\top)/2`."""
+    return 0.5 * (A + A.T)
 
 
 class NumericalAbscissa(Op):
     r"""Numerical abscissa :math:`\omega(A) = \lambda_{\max}((A + A^\top)/2)` and its unit
     eigenvector :math:`v` (largest-modulus component positive), by LAPACK ``syevr``
-    restricted to the largest eigenvalue. Gradient: :math:`\bar A = \bar\omega\, v v^\top`.
+    restricted to the largest eigenvalue.
+
+    Both outputs are differentiable: :math:`\bar A = \operatorname{sym}(\bar\omega\, v v^\top
+    + w v^\top)` with :math:`w = (\omega I - S)^{+}(I - v v^\top)\bar v` for the symmetric
+    part :math:`S` (`pytensor_spectral.implicit`), so the gradient :math:`v v^\top` has exact
+    second derivatives. They do not exist at a repeated largest eigenvalue (``ValueError``).
     """
 
     __props__ = ()
@@ -111,15 +175,21 @@ class NumericalAbscissa(Op):
         return [(), (n,)]
 
     def pullback(self, inputs, outputs, cotangents):
-        v = outputs[1]
-        return _value_pullback(cotangents, pt.outer(v, v))
+        S = symmetric_part(inputs[0])
+        omega, v = outputs
+        S_bar = eigenpair_pullback(
+            omega, v, *cotangents, lambda b: check_finite(bordered_shift_solve(S, omega, v, b))
+        )
+        return [symmetric_part(S_bar)]
 
     def pushforward(self, inputs, outputs, tangents):
         (dA,) = tangents
         if isinstance(dA.type, DisconnectedType):
             return [disconnected_type(), disconnected_type()]
-        v = outputs[1]
-        return [v @ dA @ v, disconnected_type()]
+        omega, v = outputs
+        dS_v = symmetric_part(dA) @ v
+        S = symmetric_part(inputs[0])
+        return [pt.dot(v, dS_v), check_finite(bordered_shift_solve(S, omega, v, dS_v))]
 
 
 def spectral_abscissa(A: TensorLike) -> Variable:
@@ -275,5 +345,42 @@ def jacobian_numerical_abscissa(
     lam = Assert(
         "jacobian_numerical_abscissa: Lanczos did not converge within its bound "
         "(raise max_restarts or tol)"
-    )(pt.dot(v, jvp(v)), converged)
+    )(pt.dot(v, jvp(v)) + _curvature_term(jvp, vjp, v, 2 * n), converged)
     return lam, v
+
+
+def _curvature_term(jvp, vjp, v: Variable, max_iter: Variable) -> Variable:
+    r"""A term that is zero with zero gradient at the current point and carries the
+    eigenvector's share of the second derivative of :math:`\lambda = v^\top S v`.
+
+    With :math:`S_0` the symmetric part held constant (``disconnected_grad``) and
+    :math:`q = (I - v v^\top)(S - S_0) v` (zero in value), the term is
+    :math:`q^\top (\lambda I - S_0)^{+} q`: its Hessian is
+    :math:`2\, dq^\top (\lambda I - S)^{+} dq`, the second-order eigenvalue perturbation
+    that :math:`v^\top S v` with :math:`v` held constant misses. The pseudo-inverse is a
+    matrix-free CG solve (`pytensor_spectral.implicit.cg_shift_solve`) wrapped in an
+    `OpFromGraph` whose pullback is itself (the solve is linear and self-adjoint), so the
+    iterations are never differentiated.
+    """
+
+    def symmetric(q):
+        return 0.5 * (jvp(q) + vjp(q))
+
+    v = disconnected_grad(v)
+    lam = disconnected_grad(pt.dot(v, symmetric(v)))
+    Sv = symmetric(v)
+    q = Sv - disconnected_grad(Sv)
+    b = q.type()
+    w, converged = cg_shift_solve(
+        lambda x: disconnected_grad(symmetric(x)), lam, v, b, max_iter, default_tol(v.dtype)
+    )
+    w = Assert("jacobian_numerical_abscissa: the curvature solve did not converge")(w, converged)
+    free = [
+        x for x in graph_inputs([w]) if x is not b and not isinstance(x, Constant | SharedVariable)
+    ]
+
+    def self_adjoint(inputs, outputs, cotangents):
+        return [solve(cotangents[0], *inputs[1:]), *(disconnected_type() for _ in inputs[1:])]
+
+    solve = OpFromGraph([b, *free], [w], pullback=self_adjoint, inline=True)
+    return pt.dot(q, solve(q, *free))

@@ -13,7 +13,7 @@ cheaper eigenvalue-only op when nothing needs them. See ``docs/eig_gradients.md`
 
 import numpy as np
 import pytensor.tensor as pt
-from pytensor.gradient import DisconnectedType, disconnected_type
+from pytensor.gradient import DisconnectedType, disconnected_type, grad_not_implemented
 from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
 from pytensor.tensor import TensorLike
@@ -136,7 +136,7 @@ class SchurEig(Op):
             v_re, v_im = rest[:2]
             gv_re, gv_im = _zeros_if_disconnected(vec_cotangents, (v_re, v_im))
             return [_apply(EigPullback(), T, Q, w_re, w_im, v_re, v_im, gw_re, gw_im, gv_re, gv_im)]
-        return [_apply(EigvalsPullback(), T, Q, w_re, w_im, gw_re, gw_im)]
+        return [_apply(EigvalsPullback(), inputs[0], T, Q, w_re, w_im, gw_re, gw_im)]
 
     def pushforward(self, inputs, outputs, tangents):
         (dA,) = tangents
@@ -194,23 +194,92 @@ class EigvalsPullback(Op):
     A cluster of repeated eigenvalues contributes ``γ P_cᵀ`` (``P_c`` its spectral
     projector, ``γ`` the mean cotangent of the cluster), so eigenvalue-symmetric losses
     keep their exact gradient.
+
+    Inputs ``(A, T, Q, w_re, w_im, g_re, g_im)``: ``T, Q, w`` are the Schur form and
+    eigenvalues of ``A``, computed once in the forward pass; as functions they depend on
+    ``A`` only, so the op is differentiated as a function of ``(A, ḡ)`` (`EigvalsHessian`),
+    which gives exact second derivatives of eigenvalue losses.
     """
 
     __props__ = ()
-    gufunc_signature = "(m,m),(m,m),(m),(m),(m),(m)->(m,m)"
+    gufunc_signature = "(m,m),(m,m),(m,m),(m),(m),(m),(m)->(m,m)"
 
-    def make_node(self, T, Q, w_re, w_im, g_re, g_im):
-        inputs = [pt.as_tensor_variable(x) for x in (T, Q, w_re, w_im, g_re, g_im)]
-        return Apply(self, inputs, [inputs[0].type()])
+    def make_node(self, A, T, Q, w_re, w_im, g_re, g_im):
+        inputs = [pt.as_tensor_variable(x) for x in (A, T, Q, w_re, w_im, g_re, g_im)]
+        return Apply(self, inputs, [inputs[1].type()])
 
     def perform(self, node, inputs, outputs):
-        T, Q, wr, wi, g_re, g_im = inputs
+        _, T, Q, wr, wi, g_re, g_im = inputs
         outputs[0][0] = _schur.eigvals_pullback(
             T, Q, wr, wi, g_re.astype(T.dtype), g_im.astype(T.dtype)
         )
 
     def infer_shape(self, node, shapes):
         return [shapes[0]]
+
+    def connection_pattern(self, node):
+        return [[True], [False], [False], [False], [False], [True], [True]]
+
+    def pullback(self, inputs, outputs, cotangents):
+        _, T, Q, w_re, w_im, g_re, g_im = inputs
+        A_bar, g_re_bar, g_im_bar = EigvalsHessian()(T, Q, w_re, w_im, g_re, g_im, cotangents[0])
+        return [A_bar, *(disconnected_type() for _ in range(4)), g_re_bar, g_im_bar]
+
+    def pushforward(self, inputs, outputs, tangents):
+        A, T, Q, w_re, w_im, g_re, g_im = inputs
+        dA, *_, dg_re, dg_im = tangents
+        terms = []
+        if not isinstance(dA.type, DisconnectedType):
+            terms.append(EigvalsHessian()(T, Q, w_re, w_im, g_re, g_im, dA)[0])
+        if not (
+            isinstance(dg_re.type, DisconnectedType) and isinstance(dg_im.type, DisconnectedType)
+        ):
+            dg_re, dg_im = _zeros_if_disconnected([dg_re, dg_im], [g_re, g_im])
+            terms.append(self(A, T, Q, w_re, w_im, dg_re, dg_im))
+        return [pt.add(*terms) if terms else disconnected_type()]
+
+
+class EigvalsHessian(Op):
+    r"""Second-order pullback of the eigenvalues: the pullback of `EigvalsPullback`.
+
+    For a cotangent :math:`C` of :math:`\bar A(A, \bar g)`, outputs the cotangents of
+    :math:`A` and of :math:`\bar g = (g_{re}, g_{im})`:
+
+    .. math::
+        \bar A_2 = \operatorname{Re}(X^{-H} M X^H), \quad
+        M_{pq} = \overline{\tilde C_{qp}}\,
+        \frac{\bar g_p - \bar g_q}{\overline{\lambda_p - \lambda_q}}\ (p \ne q),
+        \qquad \bar g_2 = \operatorname{diag}(\tilde C), \quad \tilde C = X^{-1} C X,
+
+    from the second-order perturbation of simple eigenvalues, with :math:`X^{-1}` the
+    scaled left eigenvectors of the Schur form (never an inverse). Repeated eigenvalues
+    raise ``ValueError``. Since the Hessian is symmetric, the same map is the
+    pushforward of the gradient. Not differentiable itself (third derivatives).
+    """
+
+    __props__ = ()
+    gufunc_signature = "(m,m),(m,m),(m),(m),(m),(m),(m,m)->(m,m),(m),(m)"
+
+    def make_node(self, T, Q, w_re, w_im, g_re, g_im, C):
+        inputs = [pt.as_tensor_variable(x) for x in (T, Q, w_re, w_im, g_re, g_im, C)]
+        return Apply(self, inputs, [inputs[0].type(), inputs[2].type(), inputs[3].type()])
+
+    def perform(self, node, inputs, outputs):
+        T, Q, wr, wi, g_re, g_im, C = inputs
+        results = _schur.eigvals_second_order(
+            T, Q, wr, wi, g_re.astype(T.dtype), g_im.astype(T.dtype), C.astype(T.dtype)
+        )
+        for storage, value in zip(outputs, results, strict=True):
+            storage[0] = value
+
+    def infer_shape(self, node, shapes):
+        return [shapes[0], shapes[2], shapes[3]]
+
+    def pullback(self, inputs, outputs, cotangents):
+        return [
+            grad_not_implemented(self, i, x, "third derivatives of eigenvalues")
+            for i, x in enumerate(inputs)
+        ]
 
 
 class EigPullback(Op):
@@ -237,6 +306,12 @@ class EigPullback(Op):
         T = inputs[0]
         args = [x.astype(T.dtype) for x in inputs]
         outputs[0][0] = _schur.eig_pullback(*args)
+
+    def pullback(self, inputs, outputs, cotangents):
+        raise NotImplementedError(
+            "Second derivatives of losses of eigenvectors are not implemented (eigenvalue "
+            "losses of eig's outputs have them: use eigvals for those)"
+        )
 
     def infer_shape(self, node, shapes):
         return [shapes[0]]

@@ -23,14 +23,16 @@ n\varepsilon/2`, and tends to the spectral abscissa as :math:`\varepsilon \to 0`
 import numbers
 
 import numpy as np
+import pytensor
 import pytensor.tensor as pt
-from pytensor.gradient import DisconnectedType, disconnected_type
+from pytensor.gradient import DisconnectedType, disconnected_type, pushforward
 from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
 from pytensor.tensor import TensorLike
+from pytensor.tensor.linalg import solve_continuous_lyapunov
 
 from pytensor_spectral import _lyapunov
-from pytensor_spectral.abscissa import _scalar, _value_pullback
+from pytensor_spectral.abscissa import _scalar
 from pytensor_spectral.eig import _apply, _require_ndim, as_square_float_matrix
 
 
@@ -71,8 +73,22 @@ class SmoothedSpectralAbscissa(Op):
         return [(), shapes[0], ()]
 
     def pullback(self, inputs, outputs, cotangents):
-        _, G, d_eps = outputs
-        return _value_pullback(cotangents, G, d_eps)
+        A, eps = inputs
+        value, G, d_eps = outputs
+        g_value, g_G, g_d_eps = (
+            None if isinstance(g.type, DisconnectedType) else g for g in cotangents
+        )
+        grads = [pt.zeros_like(A), pt.zeros_like(eps)]
+        if g_value is not None:
+            grads = [g_value * G, g_value * d_eps]
+        if g_G is not None or g_d_eps is not None:
+            G_graph, d_eps_graph = _derivative_graph(A, eps, value)
+            terms = [pt.sum(g_G * G_graph)] if g_G is not None else []
+            if g_d_eps is not None:
+                terms.append(g_d_eps * d_eps_graph)
+            second = pytensor.grad(pt.add(*terms), [A, eps], disconnected_inputs="ignore")
+            grads = [g + h for g, h in zip(grads, second, strict=True)]
+        return grads
 
     def pushforward(self, inputs, outputs, tangents):
         _, G, d_eps = outputs
@@ -82,8 +98,38 @@ class SmoothedSpectralAbscissa(Op):
             terms.append(pt.sum(G * dA))
         if not isinstance(d_eps_in.type, DisconnectedType):
             terms.append(d_eps * d_eps_in)
-        value_tangent = pt.add(*terms) if terms else disconnected_type()
-        return [value_tangent, disconnected_type(), disconnected_type()]
+        if not terms:
+            return [disconnected_type() for _ in outputs]
+        A, eps = inputs
+        connected = [
+            (x, t)
+            for x, t in zip(inputs, tangents, strict=True)
+            if not isinstance(t.type, DisconnectedType)
+        ]
+        derivatives = pushforward(
+            list(_derivative_graph(A, eps, outputs[0])),
+            [x for x, _ in connected],
+            [t for _, t in connected],
+        )
+        return [pt.add(*terms), *derivatives]
+
+
+def _derivative_graph(A: Variable, eps: Variable, s: Variable) -> tuple[Variable, Variable]:
+    r""":math:`\nabla_A \tilde\alpha_\varepsilon = R P / \operatorname{tr}(R P)` and
+    :math:`\partial\tilde\alpha_\varepsilon/\partial\varepsilon` as a differentiable graph
+    of PyTensor's Lyapunov solves at the root ``s`` (the op's own output).
+
+    Its derivatives are the second derivatives of the SSA: through ``A`` and ``eps``
+    directly and through the root ``s``, whose derivative is the op's gradient (implicit
+    differentiation of :math:`\operatorname{tr} P(A, s) = 1/\varepsilon`).
+    """
+    M = A - s * pt.eye(A.shape[0], dtype=A.dtype)
+    minus_identity = -pt.eye(A.shape[0], dtype=A.dtype)
+    P = solve_continuous_lyapunov(M, minus_identity)
+    R = solve_continuous_lyapunov(M.T, minus_identity)
+    RP = R @ P
+    trace = pt.trace(RP)
+    return RP / trace, 1 / (2 * eps**2 * trace)
 
 
 def _check_eps(eps: TensorLike) -> None:

@@ -23,6 +23,7 @@ from pytensor.raise_op import CheckAndRaise
 from pytensor.tensor import TensorLike
 from pytensor.tensor.symbolic import TensorSymbolicOp
 
+from pytensor_spectral._graph import CheckFinite
 from pytensor_spectral.abscissa import NumericalAbscissa
 from pytensor_spectral.eig import _require_ndim, as_real_float
 from pytensor_spectral.iterative import lanczos_controls, max_singular_vectors
@@ -98,9 +99,26 @@ class LeadingSingularTriplet(TensorSymbolicOp):
             A_bar = A_bar + pt.outer(a, v) + pt.outer(u, b)
         return [A_bar, disconnected_type()]
 
+    def pushforward(self, inputs, outputs, tangents):
+        A, dA = inputs[0], tangents[0]
+        if isinstance(dA.type, DisconnectedType):
+            return [disconnected_type() for _ in outputs]
+        u, sigma, v, _ = outputs
+        d_sigma = pt.dot(u, dA @ v)
+        du, dv = _bordered_solve(A, u, sigma, v, dA @ v - d_sigma * u, dA.T @ u - d_sigma * v)
+        return [du, d_sigma, dv, disconnected_type()]
+
+
+DEGENERATE_MESSAGE = (
+    "The singular vectors are not differentiable here: the leading singular value is "
+    "repeated or zero (the bordered system is singular)"
+)
+
 
 def _bordered_solve(A, u, sigma, v, g_u, g_v) -> tuple[Variable, Variable]:
-    """``(a, b)`` of the bordered system in the module docstring."""
+    """``(a, b)`` of the bordered system in the module docstring (symmetric, so it also
+    gives the tangents ``(du, dv)`` for the right-hand side ``(dA v − dσ u, dAᵀu − dσ v)``);
+    ``ValueError`` where it is singular."""
     m, n = A.shape
     dtype = A.dtype
     M = pt.concatenate(
@@ -112,7 +130,7 @@ def _bordered_solve(A, u, sigma, v, g_u, g_v) -> tuple[Variable, Variable]:
         axis=0,
     )
     rhs = pt.concatenate([g_u, g_v, pt.zeros((1,), dtype=dtype)])
-    x = pt.linalg.solve(M, rhs, assume_a="sym")
+    x = CheckFinite(DEGENERATE_MESSAGE)(pt.linalg.solve(M, rhs, assume_a="sym"))
     return x[:m], x[m : m + n]
 
 

@@ -16,7 +16,12 @@ one by default) and return the exact gradient of that reading: the symmetric gra
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.conditional import ifelse
-from pytensor.gradient import disconnected_grad, disconnected_type
+from pytensor.gradient import (
+    DisconnectedType,
+    disconnected_grad,
+    disconnected_type,
+    grad_not_implemented,
+)
 from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
 from pytensor.tensor import TensorLike
@@ -24,9 +29,20 @@ from pytensor.tensor.blockwise import Blockwise
 from pytensor.tensor.symbolic import TensorSymbolicOp
 
 from pytensor_spectral import _symmetric
-from pytensor_spectral.abscissa import NumericalAbscissa, _scalar, _value_pullback
+from pytensor_spectral.abscissa import NumericalAbscissa, _scalar
 from pytensor_spectral.eig import _apply, _matrix, _static_size, as_square_float_matrix
-from pytensor_spectral.iterative import default_start_vector, lanczos_controls, max_eigenpair
+from pytensor_spectral.implicit import (
+    bordered_shift_solve,
+    cg_shift_solve,
+    check_finite,
+    eigenpair_pullback,
+)
+from pytensor_spectral.iterative import (
+    default_start_vector,
+    default_tol,
+    lanczos_controls,
+    max_eigenpair,
+)
 
 
 CROSSOVER = 50
@@ -95,6 +111,44 @@ def lanczos_or_dense(
     )
 
 
+class ShiftedSolve(TensorSymbolicOp):
+    r""":math:`w = (\lambda I - S)^{+}(I - v v^\top) b` for the symmetric :math:`S` stored in one
+    triangle of ``A`` and its largest eigenpair :math:`(\lambda, v)`, as a symbolic inner
+    graph: conjugate gradients (`cg_shift_solve`, at most ``max(20, n/2)`` products) when
+    ``n ≥ crossover``, the dense bordered solve below it or when CG did not converge.
+
+    The pullback of the eigenvector of `SymmetricLeadingEigenpair` (the second derivative
+    of :math:`\lambda_{\max}`). Linear and self-adjoint in ``b``, so its pullback in ``b``
+    is itself (forward-over-reverse through double pullbacks uses that); in ``A``, ``lam``,
+    ``v`` it is not implemented (third derivatives).
+    """
+
+    __props__ = ("lower", "crossover")
+    gufunc_signature = "(m,m),(),(m),(m)->(m)"
+
+    def build_inner_graph(self, A, lam, v, b):
+        S = SymmetrizeTriangle(self.lower)(A)
+        n = S.shape[0]
+        dense = pt.lt(n, self.crossover)
+        w_cg, converged = cg_shift_solve(
+            lambda q: S @ q, lam, v, b, pt.maximum(20, n // 2), default_tol(S.dtype)
+        )
+        w = ifelse(
+            dense | ~converged,
+            bordered_shift_solve(S, lam, v, b),
+            w_cg,
+        )
+        return [check_finite(w)]
+
+    def pullback(self, inputs, outputs, cotangents):
+        A, lam, v, _ = inputs
+        not_implemented = [
+            grad_not_implemented(self, i, x, "third derivatives of leading eigenvalues")
+            for i, x in enumerate((A, lam, v))
+        ]
+        return [*not_implemented, self(A, lam, v, cotangents[0])]
+
+
 class SymmetricLeadingEigenpair(TensorSymbolicOp):
     r"""Largest eigenvalue :math:`\lambda` and unit eigenvector :math:`v` of the symmetric
     matrix :math:`S` stored in one triangle of ``A``, as a symbolic inner graph.
@@ -134,9 +188,20 @@ class SymmetricLeadingEigenpair(TensorSymbolicOp):
         return [[True, True, False], [False, False, False]]
 
     def pullback(self, inputs, outputs, cotangents):
-        v = outputs[1]
-        fold = SymmetrizeTriangle(self.lower, adjoint=True)
-        return [*_value_pullback(cotangents, fold(pt.outer(v, v))), disconnected_type()]
+        A = inputs[0]
+        lam, v, _ = outputs
+        solve = ShiftedSolve(lower=self.lower, crossover=self.crossover)
+        S_bar = eigenpair_pullback(lam, v, *cotangents[:2], lambda b: solve(A, lam, v, b))
+        return [SymmetrizeTriangle(self.lower, adjoint=True)(S_bar), disconnected_type()]
+
+    def pushforward(self, inputs, outputs, tangents):
+        A, dA = inputs[0], tangents[0]
+        if isinstance(dA.type, DisconnectedType):
+            return [disconnected_type() for _ in outputs]
+        lam, v, _ = outputs
+        dS_v = SymmetrizeTriangle(self.lower)(dA) @ v
+        solve = ShiftedSolve(lower=self.lower, crossover=self.crossover)
+        return [pt.dot(v, dS_v), solve(A, lam, v, dS_v), disconnected_type()]
 
 
 def apply_symbolic(op_type: type, props: dict, *inputs: Variable) -> list[Variable]:
@@ -249,7 +314,10 @@ class Eigengap(Op):
     Gradient :math:`\bar g (v_k v_k^\top - v_{k+1} v_{k+1}^\top)`, folded onto the lower
     triangle: no eigenvalue differences appear, so it stays finite when other
     eigenvalues are repeated. It is the derivative only where :math:`\lambda_k` and
-    :math:`\lambda_{k+1}` are simple.
+    :math:`\lambda_{k+1}` are simple. The eigenvectors are differentiable too
+    (`pytensor_spectral.implicit`, one bordered solve each), which gives the gradient
+    exact second derivatives; those have terms in :math:`1/(\lambda_k - \lambda_j)` for
+    :math:`j \ne k` only, so they stay finite where other eigenvalues repeat.
     """
 
     __props__ = ()
@@ -275,10 +343,34 @@ class Eigengap(Op):
         return [(), (shapes[0][0], 2)]
 
     def pullback(self, inputs, outputs, cotangents):
+        S = SymmetrizeTriangle(lower=True)(inputs[0])
         V = outputs[1]
-        G = pt.outer(V[:, 0], V[:, 0]) - pt.outer(V[:, 1], V[:, 1])
-        fold = SymmetrizeTriangle(lower=True, adjoint=True)
-        return [*_value_pullback(cotangents, fold(G)), disconnected_type()]
+        g_gap, g_V = cotangents
+        S_bar = pt.zeros_like(S)
+        for j, sign in enumerate((1.0, -1.0)):
+            v = V[:, j]
+            lam = pt.dot(v, S @ v)
+            g_lam = g_gap if isinstance(g_gap.type, DisconnectedType) else sign * g_gap
+            g_v = g_V if isinstance(g_V.type, DisconnectedType) else g_V[:, j]
+            S_bar = S_bar + eigenpair_pullback(
+                lam, v, g_lam, g_v, lambda b: check_finite(bordered_shift_solve(S, lam, v, b))
+            )
+        return [SymmetrizeTriangle(lower=True, adjoint=True)(S_bar), disconnected_type()]
+
+    def pushforward(self, inputs, outputs, tangents):
+        dA = tangents[0]
+        if isinstance(dA.type, DisconnectedType):
+            return [disconnected_type(), disconnected_type()]
+        S = SymmetrizeTriangle(lower=True)(inputs[0])
+        dS = SymmetrizeTriangle(lower=True)(dA)
+        V = outputs[1]
+        d_gap, d_V = pt.zeros((), dtype=S.dtype), []
+        for j, sign in enumerate((1.0, -1.0)):
+            v = V[:, j]
+            dS_v = dS @ v
+            d_gap = d_gap + sign * pt.dot(v, dS_v)
+            d_V.append(check_finite(bordered_shift_solve(S, pt.dot(v, S @ v), v, dS_v)))
+        return [d_gap, pt.stack(d_V, axis=1)]
 
     def connection_pattern(self, node):
         return [[True, True], [False, False]]

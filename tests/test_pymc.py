@@ -94,3 +94,64 @@ def test_without_the_potential_the_posterior_leaves_the_stable_set():
         pm.Normal("y", mu=y[:-1] @ A.T, sigma=sigma, observed=y[1:])
     idata = example.sample(unconstrained, draws=200, tune=200, chains=2, seed=1)
     assert np.mean(spectral_radii(idata) >= 1.0) > 0.01
+
+
+def test_d2logp_matches_central_differences_of_dlogp(model):
+    """Second derivatives through `spectral_radius` (PyMC's ``compile_d2logp``, the
+    Hessian that Laplace approximations and Newton-type optimizers use)."""
+    point = points(model)[1]
+    d2logp = model.compile_d2logp(negate_output=False)
+    dlogp = model.compile_dlogp()
+    H = d2logp(point)
+    flat = np.concatenate([np.ravel(point["A"]), np.ravel(point["sigma_log__"])])
+    h = 1e-6
+    numeric = []
+    for i in range(flat.size):
+        step = np.zeros_like(flat)
+        step[i] = h
+        up, down = flat + step, flat - step
+        grads = [
+            dlogp({**point, "A": x[:9].reshape(3, 3), "sigma_log__": x[9]}) for x in (up, down)
+        ]
+        numeric.append((grads[0] - grads[1]) / (2 * h))
+    np.testing.assert_allclose(H, np.array(numeric).T, rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(H, H.T, atol=1e-10 * np.abs(H).max())
+
+
+def test_find_map_with_trust_ncg(model):
+    """``find_MAP(method="trust-ncg")`` uses Hessian-vector products; it starts at a stable
+    point (at the default start ``A = 0`` all eigenvalues are 0 and ``ρ`` has no second
+    derivative, which raises)."""
+    import pymc as pm
+
+    start = points(model)[1]
+    with model:
+        estimate = pm.find_MAP(start=start, method="trust-ncg", progressbar=False)
+    gradient = model.compile_dlogp()({"A": estimate["A"], "sigma_log__": np.log(estimate["sigma"])})
+    assert np.abs(np.linalg.eigvals(estimate["A"])).max() < 1.0
+    assert np.abs(gradient).max() < 1e-4
+    assert np.abs(estimate["A"] - example.TRUE_A).max() < 0.3
+
+
+def test_d2logp_of_a_leading_eigenvalue_potential():
+    """The regression that importing the package caused: ``compile_d2logp`` of a model with
+    ``max(eigvalsh(S))``, 60 × 60 (the rewrite replaces it by Lanczos) equals the closed
+    form ``−I − ∇²λmax``, ``∇²λmax = 2 Σ_j g_j g_jᵀ / (λ₁ − λ_j)``, ``g_j = vec(sym(v₁ v_jᵀ))``
+    from NumPy's ``eigh``."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    n = 60
+    with pm.Model() as m:
+        X = pm.Normal("X", shape=(n, n))
+        S = (X + X.T) / 2
+        pm.Potential("top", -pt.max(pt.linalg.eigvalsh(S)))
+    rewritten = m.compile_d2logp(negate_output=False)
+    X0 = np.random.default_rng(0).normal(size=(n, n))
+    lam, V = np.linalg.eigh((X0 + X0.T) / 2)
+    top = V[:, -1]
+    curvature = np.zeros((n * n, n * n))
+    for j in range(n - 1):
+        g = ((np.outer(top, V[:, j]) + np.outer(V[:, j], top)) / 2).ravel()
+        curvature += 2 * np.outer(g, g) / (lam[-1] - lam[j])
+    np.testing.assert_allclose(rewritten({"X": X0}), -np.eye(n * n) - curvature, rtol=0, atol=1e-9)

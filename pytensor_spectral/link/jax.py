@@ -30,10 +30,16 @@ from pytensor.gradient import DisconnectedType, disconnected_type
 from pytensor.graph.fg import FunctionGraph
 from pytensor.link.jax.dispatch import jax_funcify
 
-from pytensor_spectral.abscissa import LeadingEigenvalue, NumericalAbscissa
+from pytensor_spectral._graph import CheckFinite
+from pytensor_spectral.abscissa import (
+    LeadingEigenvalue,
+    LeadingEigenvalueHessian,
+    NumericalAbscissa,
+)
 from pytensor_spectral.eig import (
     EigPullback,
     Eigvals,
+    EigvalsHessian,
     EigvalsPullback,
     EigvalsPushforward,
     SchurEig,
@@ -146,7 +152,13 @@ def _with_pullback(op, node, forward):
     return differentiable
 
 
-for _op_type in (EigvalsPullback, EigPullback, EigvalsPushforward):
+for _op_type in (
+    EigvalsPullback,
+    EigvalsHessian,
+    EigPullback,
+    EigvalsPushforward,
+    LeadingEigenvalueHessian,
+):
     jax_funcify.register(_op_type)(lambda op, node, **kwargs: _host_perform(op, node))
 
 for _op_type in (SchurEig, Eigvals, LeadingEigenvalue, SmoothedSpectralAbscissa, Eigengap):
@@ -163,6 +175,20 @@ def _raise_unless_finite(finite, op_name):
 def _check_finite(A, op_name: str) -> None:
     """Host callback raising ``ValueError`` at run time when ``A`` has NaN/Inf."""
     jax.debug.callback(_raise_unless_finite, jnp.all(jnp.isfinite(A)), op_name)
+
+
+@jax_funcify.register(CheckFinite)
+def jax_funcify_CheckFinite(op, node, **kwargs):
+    def check_finite(x):
+        jax.debug.callback(_raise_if_false, jnp.all(jnp.isfinite(x)), op.message)
+        return x
+
+    return check_finite
+
+
+def _raise_if_false(condition, message):
+    if not condition:
+        raise ValueError(message)
 
 
 def _symmetrize_triangle(A, lower: bool, adjoint: bool):

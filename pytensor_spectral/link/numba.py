@@ -8,10 +8,16 @@ from pytensor.link.numba.dispatch import basic as numba_basic
 from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
 from pytensor_spectral import _hessenberg, _lapack, _lyapunov, _schur, _symmetric
-from pytensor_spectral.abscissa import LeadingEigenvalue, NumericalAbscissa
+from pytensor_spectral._graph import CheckFinite
+from pytensor_spectral.abscissa import (
+    LeadingEigenvalue,
+    LeadingEigenvalueHessian,
+    NumericalAbscissa,
+)
 from pytensor_spectral.eig import (
     EigPullback,
     Eigvals,
+    EigvalsHessian,
     EigvalsPullback,
     EigvalsPushforward,
     SchurEig,
@@ -31,6 +37,19 @@ def _kernel_version() -> int:
 
 
 CACHE_VERSION = _kernel_version()
+
+
+@register_funcify_default_op_cache_key(CheckFinite)
+def numba_funcify_CheckFinite(op, node, **kwargs):
+    message = op.message
+
+    @numba_basic.numba_njit
+    def check_finite(x):
+        if not np.all(np.isfinite(x)):
+            raise ValueError(message)
+        return x
+
+    return check_finite, CACHE_VERSION
 
 
 @register_funcify_default_op_cache_key(SchurEig)
@@ -68,10 +87,23 @@ def numba_funcify_EigvalsPullback(op, node, **kwargs):
     dtype = np.dtype(node.outputs[0].dtype)
 
     @numba_basic.numba_njit
-    def eigvals_pullback(T, Q, wr, wi, g_re, g_im):
+    def eigvals_pullback(A, T, Q, wr, wi, g_re, g_im):
         return _schur.eigvals_pullback(T, Q, wr, wi, g_re.astype(dtype), g_im.astype(dtype))
 
     return eigvals_pullback, CACHE_VERSION
+
+
+@register_funcify_default_op_cache_key(EigvalsHessian)
+def numba_funcify_EigvalsHessian(op, node, **kwargs):
+    dtype = np.dtype(node.outputs[0].dtype)
+
+    @numba_basic.numba_njit
+    def eigvals_hessian(T, Q, wr, wi, g_re, g_im, C):
+        return _schur.eigvals_second_order(
+            T, Q, wr, wi, g_re.astype(dtype), g_im.astype(dtype), C.astype(dtype)
+        )
+
+    return eigvals_hessian, CACHE_VERSION
 
 
 @register_funcify_default_op_cache_key(EigPullback)
@@ -118,6 +150,18 @@ def numba_funcify_LeadingEigenvalue(op, node, **kwargs):
         return np.asarray(value).astype(dtype), G
 
     return leading_eigenvalue, CACHE_VERSION
+
+
+@register_funcify_default_op_cache_key(LeadingEigenvalueHessian)
+def numba_funcify_LeadingEigenvalueHessian(op, node, **kwargs):
+    modulus = op.measure == "modulus"
+    dtype = np.dtype(node.outputs[0].dtype)
+
+    @numba_basic.numba_njit
+    def leading_eigenvalue_hessian(A, C):
+        return _schur.leading_second_order(A, C.astype(dtype), modulus)
+
+    return leading_eigenvalue_hessian, CACHE_VERSION
 
 
 @register_funcify_default_op_cache_key(NumericalAbscissa)
