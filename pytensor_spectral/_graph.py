@@ -1,8 +1,12 @@
 """Graph pieces shared by the ops' pullbacks."""
 
+from collections.abc import Callable
+
 import numpy as np
-from pytensor.graph.basic import Apply
+import pytensor
+from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
+from pytensor.graph.replace import graph_replace
 from pytensor.tensor import as_tensor_variable
 
 
@@ -39,3 +43,16 @@ class CheckFinite(Op):
 
     def pushforward(self, inputs, outputs, tangents):
         return tangents
+
+
+def partial_derivatives(cost_of: Callable[..., Variable], inputs: list[Variable]) -> list[Variable]:
+    """Partial derivatives of ``cost_of(*inputs)`` with respect to each of ``inputs``.
+
+    The cost is built on stand-ins and differentiated there, then the stand-ins are
+    replaced by ``inputs``: unlike ``pytensor.grad(cost, inputs)``, a path from one input
+    to the cost *through another* (e.g. a cotangent ``2 w`` that depends on ``A``) is not
+    counted, so an op's pullback built this way composes with the rest of the chain rule.
+    """
+    stand_ins = [x.type() for x in inputs]
+    grads = pytensor.grad(cost_of(*stand_ins), stand_ins, disconnected_inputs="ignore")
+    return graph_replace(grads, dict(zip(stand_ins, inputs, strict=True)), strict=False)

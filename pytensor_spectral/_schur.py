@@ -557,3 +557,20 @@ def leading_second_order(A, C, modulus):
     g_re[k] = (y * y * dx - x * y * dy) / r**3
     g_im[k] = (x * x * dy - x * y * dx) / r**3
     return H + eigvals_pullback(T, Q, wr, wi, g_re, g_im)
+
+
+@njit(cache=True)
+def inverse_adjoint_eigvecs(T, Q, wi, v_re, v_im):
+    """``W = V⁻ᴴ`` for the gauge-fixed eigenvectors ``V = v_re + i v_im`` of ``A = Q T Qᵀ``,
+    from the left eigenvectors (``trevc``): ``w_k = y_k / conj(y_kᴴ v_k)``, no inverse.
+    Returns ``(W_re, W_im)``."""
+    VL, _ = trevc(T, True, False)
+    n = T.shape[0]
+    Y = _complex_columns(Q @ VL, wi, np.arange(n))
+    V = v_re + 1j * v_im
+    W = np.empty((n, n), dtype=np.complex128)
+    for k in range(n):
+        W[:, k] = Y[:, k] / np.conj(np.sum(np.conj(Y[:, k]) * V[:, k]))
+    W_re = np.ascontiguousarray(W.real).astype(T.dtype)
+    W_im = np.ascontiguousarray(W.imag).astype(T.dtype)
+    return _check_finite_gradient(W_re), _check_finite_gradient(W_im)

@@ -135,10 +135,12 @@ class LeadingEigenvalueHessian(Op):
         return [shapes[0]]
 
     def pullback(self, inputs, outputs, cotangents):
-        return [
-            grad_not_implemented(self, i, x, "third derivatives of the leading eigenvalue")
-            for i, x in enumerate(inputs)
-        ]
+        A, _ = inputs
+        # Self-adjoint in C (a symmetric Hessian); third order in A.
+        not_implemented = grad_not_implemented(
+            self, 0, A, "third derivatives of the leading eigenvalue"
+        )
+        return [not_implemented, self(A, cotangents[0])]
 
 
 def symmetric_part(A: Variable) -> Variable:
@@ -315,13 +317,16 @@ def jacobian_numerical_abscissa(
     lam : TensorVariable
         :math:`v^\top J v`, differentiable with respect to everything ``f`` depends on,
         with ``v`` held constant: exact (:math:`\nabla = v v^\top` in ``J``) at convergence.
+        Twice differentiable: a zero-valued term (`_curvature_term`) adds the
+        eigenvector's share of the Hessian through a matrix-free CG solve.
     v : TensorVariable
         Unit leading eigenvector of the symmetric part (not differentiable).
 
     Raises
     ------
     AssertionError
-        At run time, if the iteration did not reach ``tol`` within its bound.
+        At run time, if the iteration did not reach ``tol`` within its bound, or (in a
+        second derivative) the curvature solve did not converge within ``2 n`` steps.
     """
     f = pt.as_tensor_variable(f)
     z = pt.as_tensor_variable(z)

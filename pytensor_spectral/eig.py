@@ -21,6 +21,7 @@ from pytensor.tensor.blockwise import Blockwise
 from pytensor.tensor.type import TensorType
 
 from pytensor_spectral import _schur
+from pytensor_spectral._graph import partial_derivatives
 
 
 def as_square_float_matrix(A: TensorLike, op_name: str, *, batched: bool = False) -> Variable:
@@ -135,7 +136,22 @@ class SchurEig(Op):
         if any(not isinstance(g.type, DisconnectedType) for g in vec_cotangents):
             v_re, v_im = rest[:2]
             gv_re, gv_im = _zeros_if_disconnected(vec_cotangents, (v_re, v_im))
-            return [_apply(EigPullback(), T, Q, w_re, w_im, v_re, v_im, gw_re, gw_im, gv_re, gv_im)]
+            return [
+                _apply(
+                    EigPullback(),
+                    inputs[0],
+                    T,
+                    Q,
+                    w_re,
+                    w_im,
+                    v_re,
+                    v_im,
+                    gw_re,
+                    gw_im,
+                    gv_re,
+                    gv_im,
+                )
+            ]
         return [_apply(EigvalsPullback(), inputs[0], T, Q, w_re, w_im, gw_re, gw_im)]
 
     def pushforward(self, inputs, outputs, tangents):
@@ -254,7 +270,9 @@ class EigvalsHessian(Op):
     from the second-order perturbation of simple eigenvalues, with :math:`X^{-1}` the
     scaled left eigenvectors of the Schur form (never an inverse). Repeated eigenvalues
     raise ``ValueError``. Since the Hessian is symmetric, the same map is the
-    pushforward of the gradient. Not differentiable itself (third derivatives).
+    pushforward of the gradient, and its own pullback in ``C`` (used by forward mode
+    through double pullbacks); in the other inputs it is not implemented (third
+    derivatives).
     """
 
     __props__ = ()
@@ -276,10 +294,19 @@ class EigvalsHessian(Op):
         return [shapes[0], shapes[2], shapes[3]]
 
     def pullback(self, inputs, outputs, cotangents):
-        return [
+        T, Q, w_re, w_im, g_re, g_im, _ = inputs
+        A_bar, dw_re_bar, dw_im_bar = _zeros_if_disconnected(cotangents, outputs)
+        # Linear in C, and self-adjoint there (the Hessian is symmetric); the eigenvalue
+        # tangents are adjoint to the first-order pullback. The "A" slot of
+        # EigvalsPullback only serves its own derivatives, which are third order here.
+        C_bar = self(T, Q, w_re, w_im, g_re, g_im, A_bar)[0] + EigvalsPullback()(
+            T, T, Q, w_re, w_im, dw_re_bar, dw_im_bar
+        )
+        not_implemented = [
             grad_not_implemented(self, i, x, "third derivatives of eigenvalues")
-            for i, x in enumerate(inputs)
+            for i, x in enumerate(inputs[:-1])
         ]
+        return [*not_implemented, C_bar]
 
 
 class EigPullback(Op):
@@ -293,28 +320,111 @@ class EigPullback(Op):
     where ``Ū`` is the eigenvector cotangent pulled back through the gauge
     normalization, ``Y = Q Ỹ`` the left eigenvectors from ``trevc`` and
     ``S = diag(y_kᴴ v_k)``, so that ``V⁻ᴴ = Y S⁻ᴴ`` needs no inverse.
+
+    Inputs ``(A, T, Q, w_re, w_im, v_re, v_im, gw_re, gw_im, gv_re, gv_im)``; as for
+    `EigvalsPullback`, the Schur form, eigenvalues and eigenvectors are functions of ``A``
+    and the op is differentiated in ``(A, cotangents)``: its pullback differentiates the
+    same formula written as a graph (`eig_pullback_graph`) of `eig`'s outputs and
+    `InverseAdjointEigvecs`, whose derivatives are first-order eigen-derivatives again.
     """
 
     __props__ = ()
-    gufunc_signature = "(m,m),(m,m),(m),(m),(m,m),(m,m),(m),(m),(m,m),(m,m)->(m,m)"
+    gufunc_signature = "(m,m),(m,m),(m,m),(m),(m),(m,m),(m,m),(m),(m),(m,m),(m,m)->(m,m)"
 
     def make_node(self, *args):
         inputs = [pt.as_tensor_variable(x) for x in args]
-        return Apply(self, inputs, [inputs[0].type()])
+        return Apply(self, inputs, [inputs[1].type()])
 
     def perform(self, node, inputs, outputs):
-        T = inputs[0]
-        args = [x.astype(T.dtype) for x in inputs]
+        T = inputs[1]
+        args = [x.astype(T.dtype) for x in inputs[1:]]
         outputs[0][0] = _schur.eig_pullback(*args)
-
-    def pullback(self, inputs, outputs, cotangents):
-        raise NotImplementedError(
-            "Second derivatives of losses of eigenvectors are not implemented (eigenvalue "
-            "losses of eig's outputs have them: use eigvals for those)"
-        )
 
     def infer_shape(self, node, shapes):
         return [shapes[0]]
+
+    def connection_pattern(self, node):
+        return [[True]] + [[False]] * 6 + [[True]] * 4
+
+    def pullback(self, inputs, outputs, cotangents):
+        A, *_, gw_re, gw_im, gv_re, gv_im = inputs
+
+        def cost(A, *cotangents_of_outputs):
+            w_re, w_im, v_re, v_im, T, Q = SchurEig(compute_v=True)(A)
+            W = InverseAdjointEigvecs()(T, Q, w_im, v_re, v_im)
+            A_bar = eig_pullback_graph(w_re, w_im, v_re, v_im, *W, *cotangents_of_outputs)
+            return pt.sum(cotangents[0] * A_bar)
+
+        grads = partial_derivatives(cost, [A, gw_re, gw_im, gv_re, gv_im])
+        return [grads[0], *(disconnected_type() for _ in range(6)), *grads[1:]]
+
+
+class InverseAdjointEigvecs(Op):
+    r""":math:`W = V^{-H}` for the gauge-fixed eigenvectors of `eig`, from the left
+    eigenvectors of the Schur form (:math:`w_k = y_k / \overline{y_k^H v_k}`, no inverse).
+
+    Inputs ``(T, Q, w_im, v_re, v_im)``, outputs ``(W_re, W_im)``. As a function of
+    :math:`V` only (the other inputs determine the same matrix), with the pullback
+    :math:`\bar V = -W \bar W^H W`.
+    """
+
+    __props__ = ()
+    gufunc_signature = "(m,m),(m,m),(m),(m,m),(m,m)->(m,m),(m,m)"
+
+    def make_node(self, T, Q, w_im, v_re, v_im):
+        inputs = [pt.as_tensor_variable(x) for x in (T, Q, w_im, v_re, v_im)]
+        return Apply(self, inputs, [inputs[0].type(), inputs[0].type()])
+
+    def perform(self, node, inputs, outputs):
+        W_re, W_im = _schur.inverse_adjoint_eigvecs(*inputs)
+        outputs[0][0] = W_re
+        outputs[1][0] = W_im
+
+    def infer_shape(self, node, shapes):
+        return [shapes[0], shapes[0]]
+
+    def connection_pattern(self, node):
+        return [[False, False]] * 3 + [[True, True]] * 2
+
+    def pullback(self, inputs, outputs, cotangents):
+        W = tuple(outputs)
+        Wb = _zeros_if_disconnected(cotangents, outputs)
+        V_bar = _cmatmul(_cmatmul(W, _ctranspose(Wb)), W)
+        return [*(disconnected_type() for _ in range(3)), -V_bar[0], -V_bar[1]]
+
+
+def _cmatmul(a, b):
+    """Product of complex matrices given as ``(re, im)`` pairs."""
+    return a[0] @ b[0] - a[1] @ b[1], a[0] @ b[1] + a[1] @ b[0]
+
+
+def _ctranspose(a):
+    return a[0].T, -a[1].T
+
+
+def eig_pullback_graph(w_re, w_im, v_re, v_im, W_re, W_im, gw_re, gw_im, gv_re, gv_im):
+    """`EigPullback`'s formula as a differentiable graph of `eig`'s outputs and
+    ``W = V⁻ᴴ``: gauge pullback ``Ū = v̄ − Re(v̄ᴴv) v + i Im(v̄ᴴv)/v_p e_p``, then
+    ``Ā = Re(W H Vᴴ)`` with ``H = diag(ḡ) + conj(F) ∘ (Vᴴ Ū)``."""
+    n = v_re.shape[0]
+    columns = pt.arange(n)
+    z_re = pt.sum(gv_re * v_re + gv_im * v_im, axis=0)
+    z_im = pt.sum(gv_re * v_im - gv_im * v_re, axis=0)
+    p = pt.argmax(v_re**2 + v_im**2, axis=0)
+    u_re = gv_re - z_re * v_re
+    u_im = pt.inc_subtensor((gv_im - z_re * v_im)[p, columns], z_im / v_re[p, columns])
+    G = _cmatmul(_ctranspose((v_re, v_im)), (u_re, u_im))
+    D_re = w_re[None, :] - w_re[:, None]
+    D_im = w_im[None, :] - w_im[:, None]
+    magnitude = D_re**2 + D_im**2
+    diagonal = pt.eq(magnitude, 0)  # only the diagonal: eigenvalues are simple here
+    safe = pt.switch(diagonal, 1, magnitude)
+    cF_re = pt.switch(diagonal, 0, D_re / safe)  # conj(1/D) off the diagonal
+    cF_im = pt.switch(diagonal, 0, D_im / safe)
+    H_re = pt.diag(gw_re) + cF_re * G[0] - cF_im * G[1]
+    H_im = pt.diag(gw_im) + cF_re * G[1] + cF_im * G[0]
+    K_re, K_im = _cmatmul((W_re, W_im), (H_re, H_im))
+    return K_re @ v_re.T + K_im @ v_im.T
 
 
 class EigvalsPushforward(Op):

@@ -53,6 +53,13 @@ def check_finite(w: Variable) -> Variable:
     return CheckAndRaise(ValueError, REPEATED_MESSAGE)(w, pt.all(pt.isfinite(w)))
 
 
+def scaled_identity(c: Variable, n: Variable) -> Variable:
+    """:math:`c I_n` as ``diag(alloc(c, n))``: unlike ``c * eye(n)``, no ``n × n`` constant
+    is folded into a compiled function for a static ``n`` (Numba cannot cache a function
+    with a large constant array)."""
+    return pt.diag(pt.alloc(c, n))
+
+
 def bordered_shift_solve(S: Variable, lam: Variable, v: Variable, b: Variable) -> Variable:
     r"""``w ⊥ v`` with :math:`(\lambda I - S) w = (I - v v^\top) b`, by a dense solve of the
     bordered system (its last unknown is zero because :math:`v^\top(\lambda I - S) = 0`)."""
@@ -60,13 +67,13 @@ def bordered_shift_solve(S: Variable, lam: Variable, v: Variable, b: Variable) -
     dtype = S.dtype
     K = pt.concatenate(
         [
-            pt.concatenate([lam * pt.eye(n, dtype=dtype) - S, v[:, None]], axis=1),
+            pt.concatenate([scaled_identity(lam, n) - S, v[:, None]], axis=1),
             pt.concatenate([v, pt.zeros((1,), dtype=dtype)])[None, :],
         ],
         axis=0,
     )
     rhs = pt.concatenate([_project(v, b), pt.zeros((1,), dtype=dtype)])
-    return pt.linalg.solve(K, rhs, assume_a="sym")[:n]
+    return pt.linalg.solve(K, rhs, assume_a="sym")[:-1]
 
 
 def cg_shift_solve(

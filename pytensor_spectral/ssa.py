@@ -23,7 +23,6 @@ n\varepsilon/2`, and tends to the spectral abscissa as :math:`\varepsilon \to 0`
 import numbers
 
 import numpy as np
-import pytensor
 import pytensor.tensor as pt
 from pytensor.gradient import DisconnectedType, disconnected_type, pushforward
 from pytensor.graph.basic import Apply, Variable
@@ -32,6 +31,7 @@ from pytensor.tensor import TensorLike
 from pytensor.tensor.linalg import solve_continuous_lyapunov
 
 from pytensor_spectral import _lyapunov
+from pytensor_spectral._graph import partial_derivatives
 from pytensor_spectral.abscissa import _scalar
 from pytensor_spectral.eig import _apply, _require_ndim, as_square_float_matrix
 
@@ -74,7 +74,7 @@ class SmoothedSpectralAbscissa(Op):
 
     def pullback(self, inputs, outputs, cotangents):
         A, eps = inputs
-        value, G, d_eps = outputs
+        _, G, d_eps = outputs
         g_value, g_G, g_d_eps = (
             None if isinstance(g.type, DisconnectedType) else g for g in cotangents
         )
@@ -82,11 +82,15 @@ class SmoothedSpectralAbscissa(Op):
         if g_value is not None:
             grads = [g_value * G, g_value * d_eps]
         if g_G is not None or g_d_eps is not None:
-            G_graph, d_eps_graph = _derivative_graph(A, eps, value)
-            terms = [pt.sum(g_G * G_graph)] if g_G is not None else []
-            if g_d_eps is not None:
-                terms.append(g_d_eps * d_eps_graph)
-            second = pytensor.grad(pt.add(*terms), [A, eps], disconnected_inputs="ignore")
+
+            def cost(A, eps):
+                G_graph, d_eps_graph = _derivative_graph(A, eps, self(A, eps)[0])
+                terms = [pt.sum(g_G * G_graph)] if g_G is not None else []
+                if g_d_eps is not None:
+                    terms.append(g_d_eps * d_eps_graph)
+                return pt.add(*terms)
+
+            second = partial_derivatives(cost, [A, eps])
             grads = [g + h for g, h in zip(grads, second, strict=True)]
         return grads
 

@@ -26,6 +26,7 @@ from pytensor.tensor.symbolic import TensorSymbolicOp
 from pytensor_spectral._graph import CheckFinite
 from pytensor_spectral.abscissa import NumericalAbscissa
 from pytensor_spectral.eig import _require_ndim, as_real_float
+from pytensor_spectral.implicit import scaled_identity
 from pytensor_spectral.iterative import lanczos_controls, max_singular_vectors
 from pytensor_spectral.symmetric import (
     CROSSOVER,
@@ -123,8 +124,8 @@ def _bordered_solve(A, u, sigma, v, g_u, g_v) -> tuple[Variable, Variable]:
     dtype = A.dtype
     M = pt.concatenate(
         [
-            pt.concatenate([sigma * pt.eye(m, dtype=dtype), -A, u[:, None]], axis=1),
-            pt.concatenate([-A.T, sigma * pt.eye(n, dtype=dtype), v[:, None]], axis=1),
+            pt.concatenate([scaled_identity(sigma, m), -A, u[:, None]], axis=1),
+            pt.concatenate([-A.T, scaled_identity(sigma, n), v[:, None]], axis=1),
             pt.concatenate([u, v, pt.zeros((1,), dtype=dtype)])[None, :],
         ],
         axis=0,

@@ -278,8 +278,9 @@ def leading_eigenpair(
         ``(...)`` :math:`\lambda_{\max}`, gradient :math:`v v^\top` (folded onto the
         triangle read).
     v : TensorVariable
-        ``(..., m)`` unit eigenvector, largest-modulus entry positive (not
-        differentiable).
+        ``(..., m)`` unit eigenvector, largest-modulus entry positive; differentiable
+        (:math:`dv = (\lambda I - S)^{+} dS\, v`, by CG or a bordered solve), which is what
+        makes the gradient :math:`v v^\top` twice differentiable.
     products : TensorVariable
         ``(...)`` int64, products with the matrix used (0 when the dense path ran).
 

@@ -6,14 +6,16 @@ from pytensor.compile.builders import OpFromGraph
 from pytensor.compile.mode import get_default_mode
 from pytensor.gradient import verify_grad
 from pytensor.graph import rewrite_graph
+from pytensor.graph.traversal import applys_between
 from pytensor.scan.op import Scan
 from pytensor.tensor.linalg.decomposition.eigen import Eigh, Eigvalsh
 from pytensor.tensor.linalg.decomposition.svd import SVD
 
 from pytensor_spectral import eigvals, spectral_abscissa
 from pytensor_spectral.abscissa import LeadingEigenvalue
+from pytensor_spectral.eig import SchurEig
 from pytensor_spectral.symmetric import CROSSOVER
-from tests.helpers import compile_fn, op_types
+from tests.helpers import MODES, compile_fn, op_types
 from tests.test_abscissa import complex_leading
 from tests.test_symmetric import lower_only, with_gap
 
@@ -21,6 +23,7 @@ from tests.test_symmetric import lower_only, with_gap
 N = CROSSOVER + 20
 DENSE = get_default_mode().excluding("spectral")
 DENSE_OPS = {Eigh, Eigvalsh, SVD}
+CVM = MODES["cvm"]  # second-order tests: a Numba compile of a Hessian graph costs ≈ 40 s cold
 
 SYMMETRIC = {
     "max(eigvalsh)": lambda A: pt.max(pt.linalg.eigvalsh(A)),
@@ -160,3 +163,53 @@ def test_inner_graphs_are_opfromgraph():
     A = pt.matrix("A", shape=(N, N))
     fn = compile_fn([A], pt.max(pt.linalg.eigvalsh(A)))
     assert any(issubclass(t, OpFromGraph) for t in op_types(fn))
+
+
+ALL_PATTERNS = {**SYMMETRIC, **SINGULAR, "max(eigvals[0])": lambda A: pt.max(eigvals(A)[0])}
+
+
+def second_order_pair(expr_of, derivative):
+    """``derivative(y, x)`` of ``expr_of(x.reshape(m, m))`` compiled twice: rewritten before
+    differentiating (as PyMC does) and un-rewritten in the dense mode. ``m`` is not static,
+    so the rewrite fires at every size (the replacement then picks dense or Lanczos).
+    The cvm mode, to keep the suite's compile time down."""
+    x, p = pt.vector("x"), pt.vector("p")
+    m = pt.cast(pt.sqrt(pt.cast(x.shape[0], "float64")), "int64")
+    y = expr_of(x.reshape((m, m)))
+    rewritten = rewrite_graph(y, include=("canonicalize",))
+    assert not {type(getattr(n.op, "core_op", n.op)) for n in applys_between([x], [rewritten])} & (
+        DENSE_OPS | {SchurEig}
+    )
+    fast = pytensor.function(
+        [x, p], derivative(rewritten, x, p), mode=CVM, on_unused_input="ignore"
+    )
+    dense = pytensor.function(
+        [x, p], derivative(y, x, p), mode=CVM.excluding("spectral"), on_unused_input="ignore"
+    )
+    return fast, dense
+
+
+def real_leading(rng, n):
+    """A matrix whose leading eigenvalue is real (so ``max(w_re)`` has no tied pair and
+    the un-rewritten Hessian is the right one)."""
+    A = rng.normal(size=(n, n))
+    return A + 2 * np.outer(np.ones(n), np.ones(n)) / n
+
+
+@pytest.mark.parametrize("pattern", sorted(ALL_PATTERNS))
+def test_rewrites_keep_the_hessian(pattern):
+    """No rewrite takes a derivative order away: the dense Hessian (n = 6, dense path of
+    the replacement) and Hessian-vector products (n = N, Lanczos path) of the rewritten
+    graph equal those of the original."""
+    rng = np.random.default_rng(5)
+    full = second_order_pair(ALL_PATTERNS[pattern], lambda y, x, p: pytensor.gradient.hessian(y, x))
+    hvp = second_order_pair(
+        ALL_PATTERNS[pattern], lambda y, x, p: pytensor.gradient.hessian_vector_product(y, x, p)
+    )
+    for n, (fast, dense) in ((6, full), (N, hvp)):
+        An = real_leading(rng, n)
+        if pattern in SYMMETRIC:
+            An = with_gap(rng, n, 0.5)
+        p = rng.normal(size=n * n)
+        want = dense(An.ravel(), p)
+        np.testing.assert_allclose(fast(An.ravel(), p), want, atol=1e-8 * np.abs(want).max())

@@ -42,12 +42,19 @@ from pytensor_spectral.eig import (
     EigvalsHessian,
     EigvalsPullback,
     EigvalsPushforward,
+    InverseAdjointEigvecs,
     SchurEig,
 )
+from pytensor_spectral.implicit import REPEATED_MESSAGE
 from pytensor_spectral.iterative import lanczos_controls, orthogonalize
 from pytensor_spectral.ssa import SmoothedSpectralAbscissa
 from pytensor_spectral.svd import LeadingSingularTriplet
-from pytensor_spectral.symmetric import Eigengap, SymmetricLeadingEigenpair, SymmetrizeTriangle
+from pytensor_spectral.symmetric import (
+    Eigengap,
+    ShiftedSolve,
+    SymmetricLeadingEigenpair,
+    SymmetrizeTriangle,
+)
 
 
 def _host_perform(op, node):
@@ -146,7 +153,16 @@ def _with_pullback(op, node, forward):
 
     def bwd(residuals, cotangents):
         inputs, outputs = residuals
-        return pullback(inputs, outputs, (cotangents,) if single else tuple(cotangents))
+        cotangents = (cotangents,) if single else tuple(cotangents)
+        for c in cotangents[k:]:
+            if jnp.issubdtype(c.dtype, jnp.floating):
+                jax.debug.callback(
+                    _raise_if_false,
+                    jnp.all(c == 0),
+                    f"JAX autodiff of {type(op).__name__} differentiates its first {k} "
+                    "output(s) only; use pytensor.grad for the others",
+                )
+        return pullback(inputs, outputs, cotangents)
 
     differentiable.defvjp(fwd, bwd)
     return differentiable
@@ -157,6 +173,7 @@ for _op_type in (
     EigvalsHessian,
     EigPullback,
     EigvalsPushforward,
+    InverseAdjointEigvecs,
     LeadingEigenvalueHessian,
 ):
     jax_funcify.register(_op_type)(lambda op, node, **kwargs: _host_perform(op, node))
@@ -311,6 +328,31 @@ def jax_funcify_SymmetricLeadingEigenpair(op, node, **kwargs):
         return v @ (S @ v), v, products
 
     return _with_pullback(op, node, symmetric_leading_eigenpair)
+
+
+@jax_funcify.register(ShiftedSolve)
+def jax_funcify_ShiftedSolve(op, node, **kwargs):
+    """The dense bordered solve of `pytensor_spectral.implicit` (skipped for a zero
+    right-hand side, the first-order case)."""
+
+    def bordered(S, lam, v, b):
+        n = S.shape[0]
+        K = jnp.block(
+            [
+                [lam * jnp.eye(n, dtype=S.dtype) - S, v[:, None]],
+                [v[None, :], jnp.zeros((1, 1), S.dtype)],
+            ]
+        )
+        rhs = jnp.concatenate([b - v * (v @ b), jnp.zeros((1,), S.dtype)])
+        return jnp.linalg.solve(K, rhs)[:-1]
+
+    def shifted_solve(A, lam, v, b):
+        S = _symmetrize_triangle(A, op.lower, adjoint=False)
+        w = jax.lax.cond(jnp.any(b != 0), bordered, lambda *_: jnp.zeros_like(b), S, lam, v, b)
+        jax.debug.callback(_raise_if_false, jnp.all(jnp.isfinite(w)), REPEATED_MESSAGE)
+        return w
+
+    return shifted_solve
 
 
 @jax_funcify.register(LeadingSingularTriplet)

@@ -20,6 +20,7 @@ from pytensor_spectral.eig import (
     EigvalsHessian,
     EigvalsPullback,
     EigvalsPushforward,
+    InverseAdjointEigvecs,
     SchurEig,
 )
 from pytensor_spectral.ssa import SmoothedSpectralAbscissa
@@ -111,7 +112,7 @@ def numba_funcify_EigPullback(op, node, **kwargs):
     dtype = np.dtype(node.outputs[0].dtype)
 
     @numba_basic.numba_njit
-    def eig_pullback(T, Q, wr, wi, v_re, v_im, gw_re, gw_im, gv_re, gv_im):
+    def eig_pullback(A, T, Q, wr, wi, v_re, v_im, gw_re, gw_im, gv_re, gv_im):
         return _schur.eig_pullback(
             T,
             Q,
@@ -126,6 +127,15 @@ def numba_funcify_EigPullback(op, node, **kwargs):
         )
 
     return eig_pullback, CACHE_VERSION
+
+
+@register_funcify_default_op_cache_key(InverseAdjointEigvecs)
+def numba_funcify_InverseAdjointEigvecs(op, node, **kwargs):
+    @numba_basic.numba_njit
+    def inverse_adjoint_eigvecs(T, Q, wi, v_re, v_im):
+        return _schur.inverse_adjoint_eigvecs(T, Q, wi, v_re, v_im)
+
+    return inverse_adjoint_eigvecs, CACHE_VERSION
 
 
 @register_funcify_default_op_cache_key(EigvalsPushforward)
