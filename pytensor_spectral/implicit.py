@@ -23,8 +23,8 @@ Two solvers for :math:`(\lambda I - S) w = (I - v v^\top) b`, :math:`w \perp v`:
   :math:`(\lambda_1 - \lambda_n)/(\lambda_1 - \lambda_2)`.
 
 `pytensor_spectral.symmetric.ShiftedSolve` chooses between them for the Lanczos path. A
-repeated eigenvalue makes the system singular; the
-result is then not finite and a ``ValueError`` says so.
+repeated eigenvalue makes the system singular; the result is then not finite and a
+``ValueError`` says so.
 """
 
 from collections.abc import Callable
@@ -33,8 +33,9 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.gradient import DisconnectedType
 from pytensor.graph.basic import Variable
-from pytensor.raise_op import CheckAndRaise
 from pytensor.scan.utils import until
+
+from pytensor_spectral._graph import CheckFinite
 
 
 REPEATED_MESSAGE = (
@@ -48,11 +49,6 @@ def _project(v: Variable, x: Variable) -> Variable:
     return x - v * pt.dot(v, x)
 
 
-def check_finite(w: Variable) -> Variable:
-    """``w``, raising ``ValueError`` (`REPEATED_MESSAGE`) at run time if it is not finite."""
-    return CheckAndRaise(ValueError, REPEATED_MESSAGE)(w, pt.all(pt.isfinite(w)))
-
-
 def scaled_identity(c: Variable, n: Variable) -> Variable:
     """:math:`c I_n` as ``diag(alloc(c, n))``: unlike ``c * eye(n)``, no ``n × n`` constant
     is folded into a compiled function for a static ``n`` (Numba cannot cache a function
@@ -62,7 +58,8 @@ def scaled_identity(c: Variable, n: Variable) -> Variable:
 
 def bordered_shift_solve(S: Variable, lam: Variable, v: Variable, b: Variable) -> Variable:
     r"""``w ⊥ v`` with :math:`(\lambda I - S) w = (I - v v^\top) b`, by a dense solve of the
-    bordered system (its last unknown is zero because :math:`v^\top(\lambda I - S) = 0`)."""
+    bordered system (its last unknown is zero because :math:`v^\top(\lambda I - S) = 0`);
+    ``ValueError`` (`REPEATED_MESSAGE`) where it is singular."""
     n = S.shape[0]
     dtype = S.dtype
     K = pt.concatenate(
@@ -73,7 +70,9 @@ def bordered_shift_solve(S: Variable, lam: Variable, v: Variable, b: Variable) -
         axis=0,
     )
     rhs = pt.concatenate([_project(v, b), pt.zeros((1,), dtype=dtype)])
-    return pt.linalg.solve(K, rhs, assume_a="sym")[:-1]
+    # Checked before slicing: PyTensor's Solve.perform returns a NaN array shaped like K
+    # (not like rhs) when LAPACK reports a singular matrix.
+    return CheckFinite(REPEATED_MESSAGE)(pt.linalg.solve(K, rhs, assume_a="sym"))[:-1]
 
 
 def cg_shift_solve(

@@ -192,8 +192,10 @@ def second_order_pair(expr_of, derivative):
 def real_leading(rng, n):
     """A matrix whose leading eigenvalue is real (so ``max(w_re)`` has no tied pair and
     the un-rewritten Hessian is the right one)."""
-    A = rng.normal(size=(n, n))
-    return A + 2 * np.outer(np.ones(n), np.ones(n)) / n
+    A = rng.normal(size=(n, n)) / np.sqrt(n)  # spectrum within radius ≈ 1
+    A = A + 3 * np.outer(np.ones(n), np.ones(n)) / n  # and a real eigenvalue near 3
+    assert np.isreal(np.linalg.eigvals(A)[np.argmax(np.linalg.eigvals(A).real)])
+    return A
 
 
 @pytest.mark.parametrize("pattern", sorted(ALL_PATTERNS))
