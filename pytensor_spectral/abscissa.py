@@ -27,21 +27,22 @@ from pytensor.graph.op import Op
 from pytensor.graph.traversal import graph_inputs
 from pytensor.raise_op import Assert
 from pytensor.tensor import TensorLike
-from pytensor.tensor.type import TensorType
 
 from pytensor_spectral import _hessenberg, _schur, _symmetric
-from pytensor_spectral._graph import CheckFinite
-from pytensor_spectral.eig import _apply, _static_size, _vector, as_square_float_matrix
+from pytensor_spectral._graph import (
+    CheckFinite,
+    _apply,
+    _scalar,
+    _static_size,
+    _vector,
+    as_square_float_matrix,
+)
 from pytensor_spectral.implicit import (
     bordered_shift_solve,
     cg_shift_solve,
     eigenpair_pullback,
 )
 from pytensor_spectral.iterative import default_tol, max_eigenpair
-
-
-def _scalar(dtype) -> TensorType:
-    return TensorType(dtype=dtype, shape=())
 
 
 class LeadingEigenvalue(Op):

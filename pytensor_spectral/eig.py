@@ -17,73 +17,17 @@ from pytensor.gradient import DisconnectedType, disconnected_type, grad_not_impl
 from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
 from pytensor.tensor import TensorLike
-from pytensor.tensor.blockwise import Blockwise
-from pytensor.tensor.type import TensorType
 
 from pytensor_spectral import _schur
-from pytensor_spectral._graph import partial_derivatives
-
-
-def as_square_float_matrix(A: TensorLike, op_name: str, *, batched: bool = False) -> Variable:
-    """Return ``A`` as a float matrix (or, if ``batched``, a batch of them), checking what
-    the static type shows.
-
-    Integer and boolean input is cast to ``float64`` (as PyTensor's linear algebra
-    does); complex input raises ``TypeError``; a wrong ``ndim`` or a static shape that is
-    not square raises ``ValueError``.
-    """
-    A = pt.as_tensor_variable(A)
-    if A.type.ndim != 2 and not (batched and A.type.ndim > 2):
-        raise ValueError(f"{op_name} expects a matrix, got ndim={A.type.ndim}")
-    m, n = A.type.shape[-2:]
-    if m is not None and n is not None and m != n:
-        raise ValueError(f"{op_name} expects a square matrix, got static shape {(m, n)}")
-    return as_real_float(A, op_name)
-
-
-def as_real_float(A: Variable, op_name: str) -> Variable:
-    """``A`` with integer/boolean dtypes cast to ``float64``; complex raises ``TypeError``."""
-    kind = A.type.numpy_dtype.kind
-    if kind == "c":
-        raise TypeError(f"{op_name} supports real matrices only, got dtype {A.dtype}")
-    return A if kind == "f" else pt.cast(A, "float64")
-
-
-def _require_ndim(A: TensorLike, op_name: str) -> Variable:
-    A = pt.as_tensor_variable(A)
-    if A.type.ndim < 2:
-        raise ValueError(f"{op_name} expects a (batch of) matrices, got ndim={A.type.ndim}")
-    return A
-
-
-def _apply(op: Op, A: TensorLike, *args) -> list[Variable]:
-    """Apply ``op`` to a matrix, or as a `Blockwise` to a batch of matrices."""
-    A = _require_ndim(A, type(op).__name__)
-    if A.type.ndim == 2:
-        return op(A, *args)
-    return Blockwise(op)(A, *args)
-
-
-def _static_size(A: Variable) -> int | None:
-    """Static size of a square matrix, from whichever dimension is known."""
-    m, n = A.type.shape
-    return m if m is not None else n
-
-
-def _matrix(dtype, n) -> TensorType:
-    return TensorType(dtype=dtype, shape=(n, n))
-
-
-def _vector(dtype, n) -> TensorType:
-    return TensorType(dtype=dtype, shape=(n,))
-
-
-def _zeros_if_disconnected(cotangents, outputs) -> list[Variable]:
-    """Cotangents with the disconnected ones replaced by zeros shaped like their output."""
-    return [
-        out.zeros_like() if isinstance(g.type, DisconnectedType) else g
-        for g, out in zip(cotangents, outputs, strict=True)
-    ]
+from pytensor_spectral._graph import (
+    _apply,
+    _matrix,
+    _static_size,
+    _vector,
+    _zeros_if_disconnected,
+    as_square_float_matrix,
+    partial_derivatives,
+)
 
 
 class SchurEig(Op):

@@ -30,8 +30,9 @@ from pytensor.tensor.rewriting.basic import register_canonicalize, register_spec
 from pytensor.tensor.rewriting.blockwise import blockwise_of
 from pytensor.tensor.subtensor import Subtensor, indices_from_subtensor
 
+from pytensor_spectral._graph import _apply
 from pytensor_spectral.abscissa import spectral_abscissa
-from pytensor_spectral.eig import Eigvals, SchurEig, _apply
+from pytensor_spectral.eig import Eigvals, SchurEig
 from pytensor_spectral.svd import spectral_norm
 from pytensor_spectral.symmetric import CROSSOVER, leading_eigvalsh
 

@@ -31,9 +31,13 @@ from pytensor.tensor import TensorLike
 from pytensor.tensor.linalg import solve_continuous_lyapunov
 
 from pytensor_spectral import _lyapunov
-from pytensor_spectral._graph import partial_derivatives
-from pytensor_spectral.abscissa import _scalar
-from pytensor_spectral.eig import _apply, _require_ndim, as_square_float_matrix
+from pytensor_spectral._graph import (
+    _apply,
+    _require_ndim,
+    _scalar,
+    as_square_float_matrix,
+    partial_derivatives,
+)
 
 
 DEFAULT_EPS_NUMERATOR = 1.5

@@ -23,9 +23,8 @@ from pytensor.raise_op import CheckAndRaise
 from pytensor.tensor import TensorLike
 from pytensor.tensor.symbolic import TensorSymbolicOp
 
-from pytensor_spectral._graph import CheckFinite
+from pytensor_spectral._graph import CheckFinite, _require_ndim, as_real_float
 from pytensor_spectral.abscissa import NumericalAbscissa
-from pytensor_spectral.eig import _require_ndim, as_real_float
 from pytensor_spectral.implicit import scaled_identity
 from pytensor_spectral.iterative import lanczos_controls, max_singular_vectors
 from pytensor_spectral.symmetric import (

@@ -29,8 +29,8 @@ from pytensor.tensor.blockwise import Blockwise
 from pytensor.tensor.symbolic import TensorSymbolicOp
 
 from pytensor_spectral import _symmetric
-from pytensor_spectral.abscissa import NumericalAbscissa, _scalar
-from pytensor_spectral.eig import _apply, _matrix, _static_size, as_square_float_matrix
+from pytensor_spectral._graph import _apply, _matrix, _scalar, _static_size, as_square_float_matrix
+from pytensor_spectral.abscissa import NumericalAbscissa
 from pytensor_spectral.implicit import (
     bordered_shift_solve,
     cg_shift_solve,
