@@ -13,7 +13,6 @@ output cotangent.
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.compile.builders import OpFromGraph
-from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.gradient import (
     DisconnectedType,
     disconnected_grad,
@@ -380,9 +379,8 @@ def _curvature_term(jvp, vjp, v: Variable, max_iter: Variable) -> Variable:
         lambda x: disconnected_grad(symmetric(x)), lam, v, b, max_iter, default_tol(v.dtype)
     )
     w = Assert("jacobian_numerical_abscissa: the curvature solve did not converge")(w, converged)
-    free = [
-        x for x in graph_inputs([w]) if x is not b and not isinstance(x, Constant | SharedVariable)
-    ]
+    # Every non-constant root, shared variables included (OpFromGraph wants them explicit).
+    free = [x for x in graph_inputs([w]) if x is not b and not isinstance(x, Constant)]
 
     def self_adjoint(inputs, outputs, cotangents):
         return [solve(cotangents[0], *inputs[1:]), *(disconnected_type() for _ in inputs[1:])]
