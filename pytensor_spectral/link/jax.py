@@ -184,14 +184,10 @@ for _op_type in (SchurEig, Eigvals, LeadingEigenvalue, SmoothedSpectralAbscissa,
     )
 
 
-def _raise_unless_finite(finite, op_name):
-    if not finite:
-        raise ValueError(f"{op_name}: the input has NaN or Inf entries")
-
-
 def _check_finite(A, op_name: str) -> None:
     """Host callback raising ``ValueError`` at run time when ``A`` has NaN/Inf."""
-    jax.debug.callback(_raise_unless_finite, jnp.all(jnp.isfinite(A)), op_name)
+    message = f"{op_name}: the input has NaN or Inf entries"
+    jax.debug.callback(_raise_if_false, jnp.all(jnp.isfinite(A)), message)
 
 
 @jax_funcify.register(CheckFinite)
