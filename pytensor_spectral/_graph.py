@@ -6,10 +6,12 @@ from collections.abc import Callable
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
-from pytensor.gradient import DisconnectedType
+from pytensor.conditional import ifelse
+from pytensor.gradient import DisconnectedType, disconnected_grad
 from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
 from pytensor.graph.replace import graph_replace
+from pytensor.raise_op import CheckAndRaise
 from pytensor.tensor import TensorLike, as_tensor_variable
 from pytensor.tensor.blockwise import Blockwise
 from pytensor.tensor.type import TensorType
@@ -48,6 +50,28 @@ class CheckFinite(Op):
 
     def pushforward(self, inputs, outputs, tangents):
         return tangents
+
+
+def check_nonempty_finite(A: Variable, op_name: str) -> Variable:
+    """``A``, raising ``ValueError`` at run time if it is empty or has NaN/Inf entries
+    (before any iteration runs on it; the messages of the LAPACK kernels)."""
+    A = CheckAndRaise(ValueError, f"{op_name}: A is empty")(A, pt.gt(A.size, 0))
+    return CheckAndRaise(ValueError, "Matrix contains NaN or Inf entries")(
+        A, pt.all(pt.isfinite(A))
+    )
+
+
+def entry_scale(A: Variable) -> Variable:
+    """A power of two near ``max |A_ij|`` (1 for a zero matrix), as a constant for autodiff.
+
+    Dividing by it brings the entries to order one, so that squares of entries (Lanczos on
+    ``AᵀA``, norms) neither overflow nor underflow; for the positively homogeneous
+    quantities of this package the result is exactly independent of the scale, so treating
+    it as a constant gives exact derivatives of every order.
+    """
+    largest = ifelse(pt.gt(A.size, 0), pt.max(pt.abs(A)), pt.zeros((), dtype=A.dtype))
+    scale = pt.switch(largest > 0, pt.exp2(pt.round(pt.log2(largest))), 1)
+    return disconnected_grad(pt.cast(scale, A.dtype))
 
 
 def partial_derivatives(cost_of: Callable[..., Variable], inputs: list[Variable]) -> list[Variable]:

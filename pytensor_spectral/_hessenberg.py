@@ -15,6 +15,7 @@ from pytensor.link.numba.dispatch.linalg._LAPACK import int_ptr_to_val, val_to_i
 
 from pytensor_spectral import _schur
 from pytensor_spectral._lapack import lapack_routine, workspace
+from pytensor_spectral._schur import ieee_kernel
 
 
 REAL_PART = 0
@@ -255,11 +256,24 @@ def leading_eigenvalue(A, measure):
     ``ḡ = ∂m/∂Re λ + i ∂m/∂Im λ``. A repeated leading eigenvalue contributes the gradient
     of the mean of its cluster instead. ``G`` is not finite where the gradient is
     undefined (defective leading eigenvalue); the op's pullback reports that.
+
+    Both measures are positively homogeneous, ``m(cA) = c m(A)``, so ``A`` is first scaled
+    by a power of two to entries of order one (`_schur.power_of_two_scale`; exact): the
+    Hessenberg QR iteration, unlike ``gees``, does not scale on its own, and in float32 a
+    matrix of entries ``1e-30`` would lose accuracy to underflow.
     """
     _schur.check_square_finite(A)
     n = A.shape[0]
     if n == 0:
         raise ValueError("The spectral abscissa and radius of an empty matrix are undefined")
+    c = _schur.power_of_two_scale(A)
+    value, G = _scaled_leading_eigenvalue(A / c, measure)
+    return value * c, G
+
+
+@ieee_kernel
+def _scaled_leading_eigenvalue(A, measure):
+    """`leading_eigenvalue` of a finite, non-empty ``A`` with entries of order one."""
     wr, wi, H, R, tau, scale, ilo, ihi = hessenberg_eigvals(A)
     k = leading_index(wr, wi, measure)
     value = wr[k] if measure == REAL_PART else np.hypot(wr[k], wi[k])
@@ -273,7 +287,7 @@ def leading_eigenvalue(A, measure):
         return value, _schur_gradient(A, measure)
     # c = ḡ / conj(s), s = yᴴx; G = Re(c y xᴴ) = Re(c y) x_reᵀ + Im(c y) x_imᵀ
     s = np.sum(y_re * x_re) + np.sum(y_im * x_im) + 1j * (np.sum(y_re * x_im) - np.sum(y_im * x_re))
-    c = (g_re + 1j * g_im) / np.conj(s)
+    c = (g_re + 1j * g_im) * _schur.reciprocal(np.conj(s))
     cy_re = c.real * y_re - c.imag * y_im
     cy_im = c.real * y_im + c.imag * y_re
     G = np.outer(cy_re, x_re) + np.outer(cy_im, x_im)

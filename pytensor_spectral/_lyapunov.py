@@ -85,8 +85,10 @@ def normal_lower_bound(wr, eps):
     s = np.max(wr) + 0.5 * eps
     for _ in range(MAX_ITERATIONS):
         d = s - wr
+        d_min = np.min(d)
         f = np.sum(0.5 / d)
-        step = (eps - 1.0 / f) * f * f / np.sum(0.5 / (d * d))
+        # (ε − 1/f) f² / Σ 1/(2d²), with no product of two 1/d-sized factors (float32 range)
+        step = (eps * f - 1.0) * (f * d_min) * d_min / np.sum(0.5 * (d_min / d) ** 2)
         if not step > 16 * np.finfo(wr.dtype).eps * (abs(s) + eps):
             break
         s += step
@@ -113,12 +115,35 @@ def ssa(A, eps):
     end of the bracket ``α + ε/2 ≤ s ≤ ω + nε/2``; a step that leaves the current
     bracket is replaced by bisection. For a normal matrix ``h`` is concave, so Newton
     from the left is monotone; the bracket makes it safe for non-normal ones.
+
+    ``A`` and ``ε`` are first divided by a power of two near ``max(max |A_ij|, ε)``
+    (exact; ``ssa(cA, cε) = c ssa(A, ε)``, ``G`` and ``∂s/∂ε`` unchanged), and no product
+    of two quantities of size ``1/ε`` is formed, so float32 matrices of entries ``1e±30``
+    stay in range. An ``ε`` below ``100 ε_mach max |A_ij|`` raises ``ValueError``: the root
+    is then not resolved from ``α`` in working precision.
     """
     _schur.check_square_finite(A)
-    check_eps(eps)
-    n = A.shape[0]
-    if n == 0:
+    if A.shape[0] == 0:
         raise ValueError("ssa: the smoothed spectral abscissa of an empty matrix is undefined")
+    check_eps(eps)
+    largest = np.max(np.abs(A))
+    if eps < 100 * np.finfo(A.dtype).eps * largest:
+        raise ValueError(
+            "ssa: eps is below the working precision of the entries of A "
+            "(eps < 100 ε max|A_ij|): the smoothed spectral abscissa equals the spectral "
+            "abscissa to working precision and its derivatives cannot be computed; use "
+            "spectral_abscissa or a larger eps"
+        )
+    c = _schur.power_of_two_near(max(largest, eps), A)
+    value, G, d_eps, iterations = _scaled_ssa(A / c, eps / c)
+    return value * c, G, d_eps, iterations
+
+
+@njit(cache=True)
+def _scaled_ssa(A, eps):
+    """`ssa` of a finite, non-empty ``A`` with entries of order one (``ssa(cA, cε) = c
+    ssa(A, ε)``, the gradient in ``A`` and the derivative in ``ε`` are unchanged)."""
+    n = A.shape[0]
     wr, _, T, Q = _schur.schur_eigvals(A, True)
     lo = normal_lower_bound(wr, eps)
     hi = max(symmetric_part_bound(A) + 0.5 * n * eps, lo)
@@ -129,13 +154,17 @@ def ssa(A, eps):
         P = shifted_lyapunov(T, s, False)
         R = shifted_lyapunov(T, s, True)
         trace_p = np.trace(P)
-        trace_rp = np.sum(R * P)  # tr(R P) for symmetric R, P
+        trace_r = np.trace(R)
+        # tr(R P) / tr R for symmetric R, P: P and R are of size 1/ε, so tr(R P) itself
+        # and tr(P)² can leave the float32 range where these factors do not
+        R_unit = (R / trace_r).astype(R.dtype)
+        rp = np.sum(R_unit * P)
         h = 1.0 / trace_p - eps
         if h < 0:
             lo = s
         else:
             hi = s
-        step = -h * trace_p * trace_p / (2.0 * trace_rp)
+        step = -h * (trace_p / (2.0 * rp)) * (trace_p / trace_r)
         scale = abs(s) + eps
         # converged, or stagnating at the rounding level of tr P (no quadratic decrease)
         converged = abs(step) <= 16 * rel * scale or (
@@ -143,7 +172,7 @@ def ssa(A, eps):
         )
         previous = abs(step)
         if converged or hi - lo <= 4 * rel * max(abs(lo), abs(hi)):
-            G = Q @ (R @ P) @ Q.T / trace_rp
-            return s + step, G, 1.0 / (2.0 * eps * eps * trace_rp), iteration
+            G = Q @ (R_unit @ P) @ Q.T / rp
+            return s + step, G, 1.0 / (2.0 * (eps * trace_r) * (eps * rp)), iteration
         s = s + step if lo < s + step < hi else 0.5 * (lo + hi)
     raise ValueError("ssa: the root finder did not converge; the matrix may be too non-normal")

@@ -7,6 +7,8 @@ of an eigenvector matrix, holding the real and imaginary parts of the vector of
 ``wr[j] + i wi[j]`` (LAPACK's packed storage).
 """
 
+import math
+
 import numpy as np
 from numba import njit
 from numba.extending import overload
@@ -18,6 +20,13 @@ from pytensor.link.numba.dispatch.linalg._LAPACK import (
 )
 
 from pytensor_spectral._lapack import lapack_routine, workspace
+
+
+# Kernels that divide by eigenvalue differences or condition products ``s_k = y_kᴴ x_k``
+# use IEEE division (NumPy's error model): a zero divisor (a defective eigenvalue whose
+# ``s_k`` underflows) gives inf/NaN, which the finiteness checks of the callers report as
+# a ``ValueError`` naming the cause, instead of Numba's bare ``ZeroDivisionError``.
+ieee_kernel = njit(cache=True, error_model="numpy")
 
 
 def gees(A, compute_q):
@@ -75,7 +84,11 @@ def trevc(T, left, right):
     """Eigenvectors of the quasi-triangular ``T`` in packed storage (LAPACK ``?trevc``).
 
     Returns ``(VL, VR)``; an array not asked for is empty. Raises ``ValueError`` if
-    LAPACK reports an error.
+    LAPACK reports an error. ``T`` is divided by a power of two near its largest entry
+    first (`power_of_two_scale`): the eigenvectors (each scaled by ``trevc`` to largest
+    component 1) do not change, and ``trevc``'s guard against small pivots,
+    ``max(ε|λ|, n·safmin/ε)`` — about ``1e-30`` in float32 — no longer treats a matrix
+    of tiny entries as singular.
     """
     raise NotImplementedError("trevc is only callable from jitted code")
 
@@ -89,7 +102,7 @@ def _trevc_impl(T, left, right):
     def impl(T, left, right):
         n = T.shape[0]
         ld = max(n, 1)
-        Tf = np.asfortranarray(T)
+        Tf = np.asfortranarray(T / power_of_two_scale(T))
         VL = np.empty((n, n) if left else (1, 1), dtype=dtype).T
         VR = np.empty((n, n) if right else (1, 1), dtype=dtype).T
         side = ord("B") if left and right else (ord("L") if left else ord("R"))
@@ -138,6 +151,40 @@ def schur_eigvals(A, compute_q):
     if info != 0:
         raise ValueError("The QR algorithm failed to compute all eigenvalues (gees)")
     return wr, wi, T, Q
+
+
+@njit(cache=True)
+def reciprocal(z):
+    """``1 / z`` for a complex scalar, NaN for ``z = 0``: Numba's complex division raises
+    ``ZeroDivisionError`` whatever the error model; NaN reaches the finiteness checks."""
+    if z == 0:
+        return complex(np.nan, np.nan)
+    return 1.0 / z
+
+
+@njit(cache=True)
+def power_of_two_near(x, like):
+    """A power of two within a factor 2 of ``x ≥ 0`` (1 for ``x = 0``), in ``like``'s dtype."""
+    exponent = math.frexp(x)[1] if x > 0 else 0
+    return np.full(1, math.ldexp(1.0, exponent), dtype=like.dtype)[0]
+
+
+@njit(cache=True)
+def power_of_two_scale(A):
+    """`power_of_two_near` ``max |A_ij|``. Dividing by it is exact and brings the entries
+    to order one, so that products of entries neither overflow nor underflow (LAPACK's
+    ``gebal`` scales by powers of two for the same reason)."""
+    return power_of_two_near(np.max(np.abs(A)) if A.size else 0.0, A)
+
+
+@njit(cache=True)
+def frobenius_norm(M):
+    """``‖M‖_F`` without overflow or underflow (the sum of squares of ``M / max |M_ij|``)."""
+    largest = np.max(np.abs(M)) if M.size else 0.0
+    if largest == 0:
+        return 0.0
+    X = M / largest
+    return largest * np.sqrt(np.sum(X * X))
 
 
 @njit(cache=True)
@@ -222,8 +269,9 @@ def _check_finite_gradient(G):
     for x in G.ravel():
         if not np.isfinite(x):
             raise ValueError(
-                "Eigenvalue gradient is not finite: an eigenvalue is defective "
-                "(left and right eigenvectors orthogonal) or eigenvalues are repeated"
+                "Eigenvalue derivative is not finite: an eigenvalue is defective "
+                "(left and right eigenvectors orthogonal), or the derivative overflows "
+                "the floating-point range"
             )
     return G
 
@@ -245,7 +293,7 @@ def _complex_columns(P, wi, idx):
 @njit(cache=True)
 def repeated_tolerance(M):
     """``100 n ε ‖M‖_F``: eigenvalues of ``M`` closer than this are equal to working precision."""
-    return 100.0 * max(M.shape[0], 1) * np.finfo(M.dtype).eps * np.sqrt(np.sum(M * M))
+    return 100.0 * max(M.shape[0], 1) * np.finfo(M.dtype).eps * frobenius_norm(M)
 
 
 @njit(cache=True)
@@ -266,23 +314,57 @@ def eigenvalue_clusters(T, wr, wi):
 
 
 @njit(cache=True)
-def _cluster_term(VL, VR, wi, g, members):
-    """``Re(γ Y_c (X_cᴴ Y_c)⁻¹ X_cᴴ)`` for one cluster, ``γ`` the mean cotangent.
+def _independent_columns(X, eps):
+    """Whether the columns of ``X`` are linearly independent to working precision ``eps``:
+    the smallest singular value of ``X`` with unit columns exceeds ``100 k ε``."""
+    k = X.shape[1]
+    unit = X / np.sqrt(np.sum(np.abs(X) ** 2, axis=0))
+    return np.linalg.svd(unit)[1][k - 1] > 100.0 * k * eps
 
-    This is the gradient of ``γ · Σ_{k∈c} λ_k``, well defined at a repeated eigenvalue
-    because the spectral projector of the cluster is.
-    """
+
+@ieee_kernel
+def _projector_from_vectors(VL, VR, wi, members):
+    """``X_c (Y_cᴴ X_c)⁻¹ Y_cᴴ`` from ``trevc``'s right/left eigenvectors of the cluster;
+    NaN where they do not span a ``|c|``-dimensional space or ``Y_cᴴ X_c`` is singular."""
     Y = _complex_columns(VL, wi, members)
     X = _complex_columns(VR, wi, members)
-    gamma = 0j
-    for k in members:
-        gamma += g[k]
-    gamma /= len(members)
-    M = X.conj().T @ Y
-    if np.linalg.cond(M) * np.finfo(VL.dtype).eps >= 1:  # defective: no spectral projector
-        return np.full(VL.shape, np.nan)
-    B = np.linalg.solve(M, X.conj().T)
-    return (gamma * (Y @ B)).real
+    eps = np.finfo(VL.dtype).eps
+    M = Y.conj().T @ X
+    if not (_independent_columns(X, eps) and _independent_columns(Y, eps)):
+        return np.full((VL.shape[0], VL.shape[0]), np.nan + 0j)
+    if np.linalg.cond(M) * eps >= 1:
+        return np.full((VL.shape[0], VL.shape[0]), np.nan + 0j)
+    return X @ np.linalg.solve(M, Y.conj().T)
+
+
+@ieee_kernel
+def spectral_projector(T, VL, VR, wr, wi, label, c):
+    """Spectral projector ``P_c`` (in the coordinates of ``T``) of the cluster labelled
+    ``c`` (`eigenvalue_clusters`); NaN where the cluster is defective or ``P_c`` cannot be
+    formed.
+
+    From the cluster's eigenvectors when they are reliable. At a repeated eigenvalue
+    ``trevc`` meets (nearly) zero pivots, and rounding-level couplings in ``T`` can make
+    the vectors of a semisimple cluster nearly parallel; then ``P_c = I − Σ_{d≠c} P_d``
+    from the other clusters (when those are reliable), and the cluster counts as
+    defective unless ``‖(T − λI) P_c‖_F ≤ 10 · tol · ‖P_c‖_F`` (`repeated_tolerance`): a
+    Jordan block leaves its nilpotent part there.
+    """
+    members = np.nonzero(label == c)[0]
+    P = _projector_from_vectors(VL, VR, wi, members)
+    if np.all(np.isfinite(P)):
+        return P
+    n = T.shape[0]
+    P = np.eye(n, dtype=np.complex128)
+    for d in range(n):
+        if label[d] == d and d != c:
+            P -= _projector_from_vectors(VL, VR, wi, np.nonzero(label == d)[0])
+    k = members[0]
+    shifted = T.astype(np.complex128) - (wr[k] + 1j * wi[k]) * np.eye(n)
+    residual = np.sqrt(np.sum(np.abs(shifted @ P) ** 2))
+    if not residual <= 10 * repeated_tolerance(T) * np.sqrt(np.sum(np.abs(P) ** 2)):
+        return np.full((n, n), np.nan + 0j)
+    return P
 
 
 @njit(cache=True)
@@ -291,7 +373,7 @@ def eigvals_pullback(T, Q, wr, wi, g_re, g_im):
     return _check_finite_gradient(eigvals_pullback_unchecked(T, Q, wr, wi, g_re, g_im))
 
 
-@njit(cache=True)
+@ieee_kernel
 def eigvals_pullback_unchecked(T, Q, wr, wi, g_re, g_im):
     """Cotangent of ``A`` for eigenvalue cotangents ``(g_re, g_im)``.
 
@@ -321,22 +403,26 @@ def eigvals_pullback_unchecked(T, Q, wr, wi, g_re, g_im):
         else:
             # a = ḡ_j / conj(s), b = ḡ_{j+1} / s; block [[Re(a+b), Im(a-b)], [Im(b-a), Re(a+b)]]
             s = s_re[j] + 1j * s_im[j]
-            a = (g_re[j] + 1j * g_im[j]) / np.conj(s)
-            b = (g_re[j + 1] + 1j * g_im[j + 1]) / s
+            a = (g_re[j] + 1j * g_im[j]) * reciprocal(np.conj(s))
+            b = (g_re[j + 1] + 1j * g_im[j + 1]) * reciprocal(s)
             c11 = (a + b).real
             c12 = (a - b).imag
             W[:, j] = VL[:, j] * c11 - VL[:, j + 1] * c12
             W[:, j + 1] = VL[:, j] * c12 + VL[:, j + 1] * c11
         j += step
-    G = W @ VR.T
+    # only the simple eigenvalues' columns: trevc's vectors of a cluster may be inf
+    simple = np.nonzero(size[label] == 1)[0]
+    G = np.ascontiguousarray(W[:, simple]) @ np.ascontiguousarray(VR[:, simple]).T
     g = g_re + 1j * g_im
     for c in range(n):
         if size[c] > 1:
-            G += _cluster_term(VL, VR, wi, g, np.nonzero(label == c)[0]).astype(T.dtype)
+            gamma = np.mean(g[label == c])  # Re(γ P_cᴴ): the gradient of γ Σ_{k∈c} λ_k
+            P = spectral_projector(T, VL, VR, wr, wi, label, c)
+            G += (gamma * P.conj().T).real.astype(T.dtype)
     return Q @ G @ Q.T
 
 
-@njit(cache=True)
+@ieee_kernel
 def _gauge_pullback(v_re, v_im, g_re, g_im):
     """Pull cotangents of gauge-fixed eigenvectors back to the unnormalized ones.
 
@@ -383,7 +469,7 @@ def _unmix(K, wi):
     return N.real.copy()
 
 
-@njit(cache=True)
+@ieee_kernel
 def eig_pullback(T, Q, wr, wi, v_re, v_im, gw_re, gw_im, gv_re, gv_im):
     """Cotangent of ``A`` for cotangents of all outputs of `eig`.
 
@@ -419,35 +505,33 @@ def eig_pullback(T, Q, wr, wi, v_re, v_im, gw_re, gw_im, gv_re, gv_im):
                 H[i, k] = gw_re[k] + 1j * gw_im[k]
             else:
                 H[i, k] = G[i, k] / np.conj(w[k] - w[i])
-        H[i] /= s_re[i] - 1j * s_im[i]
+        H[i] *= reciprocal(s_re[i] - 1j * s_im[i])
     C = _unmix(H, wi).astype(T.dtype)
     return _check_finite_gradient(PY @ C @ PV.T)
 
 
-@njit(cache=True)
+@ieee_kernel
 def eigvals_pushforward(T, Q, wr, wi, dA):
     """Eigenvalue tangents ``dλ_k = ỹ_kᴴ (Qᵀ dA Q) x̃_k / s_k``; a cluster of repeated
     eigenvalues gets the mean ``tr(P_c dA) / |c|`` (the adjoint of `eigvals_pullback`).
     """
     VL, VR = trevc(T, True, True)
     n = T.shape[0]
-    D = (Q.T @ dA @ Q) @ VR
+    dT = Q.T @ dA @ Q
+    D = dT @ VR
     everything = np.arange(n)
     Y = _complex_columns(VL, wi, everything)
     X = _complex_columns(VR, wi, everything)
     Dc = _complex_columns(D, wi, everything)
     dw = np.empty(n, dtype=np.complex128)
     for k in range(n):
-        dw[k] = np.sum(np.conj(Y[:, k]) * Dc[:, k]) / np.sum(np.conj(Y[:, k]) * X[:, k])
+        dw[k] = np.sum(np.conj(Y[:, k]) * Dc[:, k]) * reciprocal(np.sum(np.conj(Y[:, k]) * X[:, k]))
     label = eigenvalue_clusters(T, wr, wi)
     for c in range(n):
         members = np.nonzero(label == c)[0]
         if len(members) > 1:
-            Yc = Y[:, members]
-            mean = np.trace(
-                np.linalg.solve(Yc.conj().T @ X[:, members], Yc.conj().T @ Dc[:, members])
-            )
-            dw[members] = mean / len(members)
+            P = spectral_projector(T, VL, VR, wr, wi, label, c)
+            dw[members] = np.trace(P @ dT.astype(np.complex128)) / len(members)
     for k in range(n):
         if wi[k] == 0:
             dw[k] = dw[k].real
@@ -468,7 +552,7 @@ def _mix_columns(R, wi):
     return G
 
 
-@njit(cache=True)
+@ieee_kernel
 def eigvals_second_order(T, Q, wr, wi, g_re, g_im, C):
     """Pullback of `eigvals_pullback` for a cotangent ``C`` of its output ``Ā``.
 
@@ -488,7 +572,8 @@ def eigvals_second_order(T, Q, wr, wi, g_re, g_im, C):
     label = eigenvalue_clusters(T, wr, wi)
     if np.any(label != np.arange(n)):
         raise ValueError(
-            "Second derivatives of eigenvalues are not defined at repeated eigenvalues"
+            "Second derivatives of eigenvalues are not implemented where any eigenvalues "
+            "are repeated"
         )
     VL, VR = trevc(T, True, True)
     PY = Q @ VL
@@ -501,11 +586,13 @@ def eigvals_second_order(T, Q, wr, wi, g_re, g_im, C):
     M = np.zeros((n, n), dtype=np.complex128)
     dw = np.empty(n, dtype=np.complex128)
     for p in range(n):
-        dw[p] = Ct[p, p] / s[p]
+        dw[p] = Ct[p, p] * reciprocal(s[p])
         for q in range(n):
             if p != q:
-                M[p, q] = np.conj(Ct[q, p] / s[q]) * (g[p] - g[q]) / np.conj(w[p] - w[q])
-        M[p] /= np.conj(s[p])
+                M[p, q] = (
+                    np.conj(Ct[q, p] * reciprocal(s[q])) * (g[p] - g[q]) / np.conj(w[p] - w[q])
+                )
+        M[p] *= reciprocal(np.conj(s[p]))
     H = PY @ _unmix(M, wi).astype(T.dtype) @ PX.T
     dw_re = np.ascontiguousarray(dw.real).astype(T.dtype)
     dw_im = np.where(wi == 0, 0.0, dw.imag).astype(T.dtype)
@@ -526,8 +613,17 @@ def leading_second_order(A, C, modulus):
     the curvature of ``|z|`` (``[[y², −xy], [−xy, x²]] / |z|³`` in ``z = x + iy``) applied to
     ``dλ_k[C]`` and pulled back through `eigvals_pullback`. A tie between distinct leading
     eigenvalues, ``ρ = 0`` and repeated eigenvalues raise ``ValueError`` (no second
-    derivative there).
+    derivative there). ``A`` is scaled by a power of two first (`power_of_two_scale`; the
+    Hessian of a positively homogeneous measure scales as ``1/c``), so that ``|λ|³`` cannot
+    overflow.
     """
+    c = power_of_two_scale(A)
+    return _scaled_leading_second_order(A / c, C, modulus) / c
+
+
+@ieee_kernel
+def _scaled_leading_second_order(A, C, modulus):
+    """`leading_second_order` for an ``A`` with entries of order one."""
     wr, wi, T, Q = schur_eigvals(A, True)
     n = wr.shape[0]
     m = np.hypot(wr, wi) if modulus else wr.copy()
@@ -539,8 +635,8 @@ def leading_second_order(A, C, modulus):
         partner = wi[k] != 0 and j == k + 1
         if j != k and not partner and m[j] >= m[k] - tol:
             raise ValueError(
-                "The second derivative does not exist here: distinct eigenvalues tie "
-                "for the leading value"
+                "The second derivative does not exist here: the leading eigenvalue is "
+                "repeated or tied with another eigenvalue"
             )
     g_re = np.zeros(n, dtype=T.dtype)
     g_im = np.zeros(n, dtype=T.dtype)
@@ -559,7 +655,7 @@ def leading_second_order(A, C, modulus):
     return H + eigvals_pullback(T, Q, wr, wi, g_re, g_im)
 
 
-@njit(cache=True)
+@ieee_kernel
 def inverse_adjoint_eigvecs(T, Q, wi, v_re, v_im):
     """``W = V⁻ᴴ`` for the gauge-fixed eigenvectors ``V = v_re + i v_im`` of ``A = Q T Qᵀ``,
     from the left eigenvectors (``trevc``): ``w_k = y_k / conj(y_kᴴ v_k)``, no inverse.
@@ -570,7 +666,7 @@ def inverse_adjoint_eigvecs(T, Q, wi, v_re, v_im):
     V = v_re + 1j * v_im
     W = np.empty((n, n), dtype=np.complex128)
     for k in range(n):
-        W[:, k] = Y[:, k] / np.conj(np.sum(np.conj(Y[:, k]) * V[:, k]))
+        W[:, k] = Y[:, k] * reciprocal(np.conj(np.sum(np.conj(Y[:, k]) * V[:, k])))
     W_re = np.ascontiguousarray(W.real).astype(T.dtype)
     W_im = np.ascontiguousarray(W.imag).astype(T.dtype)
     return _check_finite_gradient(W_re), _check_finite_gradient(W_im)

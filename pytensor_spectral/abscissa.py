@@ -24,7 +24,7 @@ from pytensor.gradient import (
 from pytensor.graph.basic import Apply, Constant, Variable
 from pytensor.graph.op import Op
 from pytensor.graph.traversal import graph_inputs
-from pytensor.raise_op import Assert
+from pytensor.raise_op import Assert, CheckAndRaise
 from pytensor.tensor import TensorLike
 
 from pytensor_spectral import _hessenberg, _schur, _symmetric
@@ -326,6 +326,8 @@ def jacobian_numerical_abscissa(
     AssertionError
         At run time, if the iteration did not reach ``tol`` within its bound, or (in a
         second derivative) the curvature solve did not converge within ``2 n`` steps.
+    ValueError
+        At run time, for an empty ``z`` or Jacobian-vector products with NaN/Inf entries.
     """
     f = pt.as_tensor_variable(f)
     z = pt.as_tensor_variable(z)
@@ -336,6 +338,7 @@ def jacobian_numerical_abscissa(
     n = Assert("jacobian_numerical_abscissa: f and z must have the same length")(
         z.shape[0], pt.eq(f.shape[0], z.shape[0])
     )
+    n = CheckAndRaise(ValueError, "jacobian_numerical_abscissa: z is empty")(n, pt.gt(n, 0))
     jvp, vjp = _jacobian_products(f, z)
     _, v, converged, _ = max_eigenpair(
         lambda q: 0.5 * (jvp(q) + vjp(q)),
@@ -383,7 +386,8 @@ def _curvature_term(jvp, vjp, v: Variable, max_iter: Variable) -> Variable:
     free = [x for x in graph_inputs([w]) if x is not b and not isinstance(x, Constant)]
 
     def self_adjoint(inputs, outputs, cotangents):
-        return [solve(cotangents[0], *inputs[1:]), *(disconnected_type() for _ in inputs[1:])]
+        g = pt.cast(cotangents[0], b.dtype)  # Lop builds float64 cotangents (floatX)
+        return [solve(g, *inputs[1:]), *(disconnected_type() for _ in inputs[1:])]
 
     solve = OpFromGraph([b, *free], [w], pullback=self_adjoint, inline=True)
     return pt.dot(q, solve(q, *free))

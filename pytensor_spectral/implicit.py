@@ -23,25 +23,83 @@ Two solvers for :math:`(\lambda I - S) w = (I - v v^\top) b`, :math:`w \perp v`:
   :math:`(\lambda_1 - \lambda_n)/(\lambda_1 - \lambda_2)`.
 
 `pytensor_spectral.symmetric.ShiftedSolve` chooses between them for the Lanczos path. A
-repeated eigenvalue makes the system singular; the result is then not finite and a
-``ValueError`` says so.
+repeated eigenvalue makes the system singular; `CheckedSymmetricSolve` detects that to
+working precision and raises ``ValueError`` (the bordered system of the leading singular
+triplet uses it too).
 """
 
 from collections.abc import Callable
 
+import numpy as np
 import pytensor
 import pytensor.tensor as pt
-from pytensor.gradient import DisconnectedType
+from pytensor.gradient import DisconnectedType, disconnected_type
 from pytensor.graph.basic import Variable
 from pytensor.scan.utils import until
+from pytensor.tensor.symbolic import TensorSymbolicOp
 
-from pytensor_spectral._graph import CheckFinite
+from pytensor_spectral._graph import CheckFinite, entry_scale
 
 
 REPEATED_MESSAGE = (
     "The second derivative of the eigenvalue does not exist here: it is repeated "
     "(its eigenvector is not unique)"
 )
+
+
+class CheckedSymmetricSolve(TensorSymbolicOp):
+    r"""``x = K⁻¹ r`` for a symmetric ``K`` with entries of order one, as a symbolic inner
+    graph; ``ValueError(message)`` where ``K`` is singular to working precision.
+
+    Inputs ``(K, r, norm)``. A singular ``K`` is not always reported by LAPACK: rounding
+    leaves a tiny pivot and a finite, meaningless ``x``. So a fixed probe right-hand side
+    ``p`` (zero in the last entry, the border of the bordered systems) is solved with the
+    same factorization, and ``K`` counts as singular when
+    :math:`\|K^{-1}p\| \cdot 100\, N \varepsilon \cdot \mathrm{norm} > \|p\|` (``N`` the
+    size of ``K``): the gap the solve divides by is then below ``100 N ε norm``, the
+    package's threshold for eigenvalues equal to working precision (``norm``: the
+    Frobenius norm of the matrix inside ``K``).
+
+    The pullback (:math:`\bar r = K^{-1}\bar x`, :math:`\bar K = -\operatorname{sym}(\bar r
+    x^\top)`) and the pushforward (:math:`dx = K^{-1}(dr - dK\, x)`) are solves with this
+    op, so derivatives of every order raise the same error at a singular ``K``; PyTensor's
+    ``Solve`` returns a NaN array shaped like ``K`` there, which breaks the graphs built on
+    its output before any check can run.
+    """
+
+    __props__ = ("message",)
+    gufunc_signature = "(n,n),(n),()->(n)"
+
+    def build_inner_graph(self, K, r, norm):
+        N = K.shape[0]
+        eps = np.finfo(K.dtype).eps
+        probe = pt.sin(pt.arange(1, N + 1, dtype=K.dtype)) * pt.lt(pt.arange(N), N - 1)
+        X = pt.linalg.solve(K, pt.stack([r, probe], axis=1), assume_a="sym", b_ndim=2)
+        # X[:, 0] is NaN, of length N, also when Solve returns its K-shaped NaN array
+        threshold = pt.linalg.norm(probe) / (100 * eps * pt.cast(N, K.dtype) * norm)
+        singular = pt.linalg.norm(X[:, 1]) > threshold
+        nan = pt.constant(np.nan, dtype=K.dtype)
+        return [CheckFinite(self.message)(pt.switch(singular, nan, X[:, 0]))]
+
+    def connection_pattern(self, node):
+        return [[True], [True], [False]]
+
+    def pullback(self, inputs, outputs, cotangents):
+        K, _, norm = inputs
+        (x,) = outputs
+        w = self(K, cotangents[0], norm)
+        return [-0.5 * (pt.outer(w, x) + pt.outer(x, w)), w, disconnected_type()]
+
+    def pushforward(self, inputs, outputs, tangents):
+        K, _, norm = inputs
+        (x,) = outputs
+        dK, dr, _ = (None if isinstance(t.type, DisconnectedType) else t for t in tangents)
+        if dK is None and dr is None:
+            return [disconnected_type()]
+        rhs = pt.zeros_like(x) if dr is None else dr
+        if dK is not None:
+            rhs = rhs - dK @ x
+        return [self(K, rhs, norm)]
 
 
 def _project(v: Variable, x: Variable) -> Variable:
@@ -59,9 +117,13 @@ def scaled_identity(c: Variable, n: Variable) -> Variable:
 def bordered_shift_solve(S: Variable, lam: Variable, v: Variable, b: Variable) -> Variable:
     r"""``w ⊥ v`` with :math:`(\lambda I - S) w = (I - v v^\top) b`, by a dense solve of the
     bordered system (its last unknown is zero because :math:`v^\top(\lambda I - S) = 0`);
-    ``ValueError`` (`REPEATED_MESSAGE`) where it is singular."""
+    ``ValueError`` (`REPEATED_MESSAGE`) where it is singular to working precision
+    (`CheckedSymmetricSolve`). Solved for ``S / c``, ``λ / c`` (``c`` = `entry_scale`
+    of ``S``) and scaled back: ``w = w_c / c``."""
     n = S.shape[0]
     dtype = S.dtype
+    c = entry_scale(S)
+    S, lam = S / c, lam / c
     K = pt.concatenate(
         [
             pt.concatenate([scaled_identity(lam, n) - S, v[:, None]], axis=1),
@@ -70,9 +132,8 @@ def bordered_shift_solve(S: Variable, lam: Variable, v: Variable, b: Variable) -
         axis=0,
     )
     rhs = pt.concatenate([_project(v, b), pt.zeros((1,), dtype=dtype)])
-    # Checked before slicing: PyTensor's Solve.perform returns a NaN array shaped like K
-    # (not like rhs) when LAPACK reports a singular matrix.
-    return CheckFinite(REPEATED_MESSAGE)(pt.linalg.solve(K, rhs, assume_a="sym"))[:-1]
+    w = CheckedSymmetricSolve(message=REPEATED_MESSAGE)(K, rhs, pt.linalg.norm(S))[:-1]
+    return w / c
 
 
 def cg_shift_solve(

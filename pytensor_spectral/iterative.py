@@ -31,6 +31,14 @@ from pytensor.graph.basic import Variable
 from pytensor.scan.utils import until
 from pytensor.tensor import TensorLike
 
+from pytensor_spectral._graph import CheckFinite
+
+
+NOT_FINITE_MESSAGE = (
+    "Lanczos: the operator returned NaN or Inf entries (its matrix or function has NaN or "
+    "Inf entries)"
+)
+
 
 def default_start_vector(n: TensorLike, dtype: str) -> Variable:
     """A fixed, dense unit vector (deterministic, unlikely to be orthogonal to any
@@ -63,6 +71,15 @@ def lanczos_controls(
     )
 
 
+def norm(x: Variable) -> Variable:
+    """2-norm of a vector without underflow or overflow of the squares: ``m ‖x/m‖``,
+    ``m = max |x_i|`` (0 for a zero vector). Lanczos vectors of an operator with entries of
+    ``1e-200`` in float64, or ``1e-30`` in float32, have squares below the normal range."""
+    m = pt.max(pt.abs(x))
+    safe = pt.switch(m > 0, m, 1)
+    return m * pt.sqrt(pt.sum((x / safe) ** 2))
+
+
 def orthogonalize(V, w):
     """``w`` minus its projection on the rows of ``V`` (orthonormal or zero), twice. Only
     ``@``, ``-`` and ``.T``: used on PyTensor variables and on JAX arrays alike."""
@@ -92,14 +109,14 @@ def _lanczos_pass(
         V = pt.set_subtensor(V[j], q)
         basis = V[: j + 1]
         w = orthogonalize(basis, w)
-        beta = pt.linalg.norm(w)
+        beta = norm(w)
         scale = pt.maximum(pt.abs(alpha), pt.max(pt.abs(b)))
         fresh = pt.cos((1.7 + j) * pt.arange(n) + j).astype(dtype)
         fresh = orthogonalize(basis, fresh)
         broke_down = beta <= 16 * tiny * scale
         beta = pt.switch(broke_down, 0.0, beta)
         w = pt.switch(broke_down, fresh, w)
-        q_next = w / pt.maximum(pt.linalg.norm(w), np.finfo(dtype).tiny)
+        q_next = w / pt.maximum(norm(w), np.finfo(dtype).tiny)
         return V, pt.set_subtensor(a[j], alpha), pt.set_subtensor(b[j], beta), q_next
 
     V0 = pt.empty((krylov_dim, n), dtype=dtype)
@@ -162,19 +179,19 @@ def max_eigenpair(
         v = default_start_vector(n, dtype)
     else:
         v = pt.as_tensor_variable(v0)
-        v = v / pt.linalg.norm(v)
+        v = v / norm(v)
     k = pt.minimum(krylov_dim, n)
 
     def restart(v):
         V, a, b = _lanczos_pass(matvec, v, k)
         T = pt.diag(a) + pt.diag(b[:-1], 1) + pt.diag(b[:-1], -1)
-        ritz_values, ritz_vectors = pt.linalg.eigh(T)
+        ritz_values, ritz_vectors = pt.linalg.eigh(CheckFinite(NOT_FINITE_MESSAGE)(T))
         s = ritz_vectors[:, -1]
         y = V.T @ s
         residual = pt.abs(b[-1] * s[-1])
         threshold = tol * pt.max(pt.abs(ritz_values))
         done = residual <= threshold
-        return (ritz_values[-1], y / pt.linalg.norm(y), done), until(done)
+        return (ritz_values[-1], y / norm(y), done), until(done)
 
     theta, vectors, done = pytensor.scan(
         lambda v, *_: restart(v),
@@ -222,5 +239,5 @@ def max_singular_vectors(
     """
     _, v, converged, products = max_eigenpair(lambda q: rmatvec(matvec(q)), n, v0, **controls)
     Av = matvec(v)
-    u = Av / pt.maximum(pt.linalg.norm(Av), np.finfo(Av.dtype).tiny)
+    u = Av / pt.maximum(norm(Av), np.finfo(Av.dtype).tiny)
     return disconnected_grad(u), v, converged, products

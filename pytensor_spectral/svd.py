@@ -19,13 +19,17 @@ import numpy as np
 import pytensor.tensor as pt
 from pytensor.gradient import DisconnectedType, disconnected_grad, disconnected_type
 from pytensor.graph.basic import Variable
-from pytensor.raise_op import CheckAndRaise
 from pytensor.tensor import TensorLike
 from pytensor.tensor.symbolic import TensorSymbolicOp
 
-from pytensor_spectral._graph import CheckFinite, _require_ndim, as_real_float
+from pytensor_spectral._graph import (
+    _require_ndim,
+    as_real_float,
+    check_nonempty_finite,
+    entry_scale,
+)
 from pytensor_spectral.abscissa import NumericalAbscissa
-from pytensor_spectral.implicit import scaled_identity
+from pytensor_spectral.implicit import CheckedSymmetricSolve, scaled_identity
 from pytensor_spectral.iterative import lanczos_controls, max_singular_vectors
 from pytensor_spectral.symmetric import (
     CROSSOVER,
@@ -41,8 +45,11 @@ class LeadingSingularTriplet(TensorSymbolicOp):
     graph: inputs ``(A, v0)``, outputs ``(u, sigma, v, products)``.
 
     Lanczos on :math:`A^\top A` from ``v0``; the dense path (LAPACK ``syevr`` for the top
-    eigenvector of :math:`A^\top A`) is taken lazily when ``min(m, n) < crossover``, for
-    NaN/Inf entries (then ``ValueError``) or when Lanczos did not converge. Sign: the
+    eigenvector of :math:`A^\top A`) is taken lazily when ``min(m, n) < crossover`` or
+    when Lanczos did not converge; an empty ``A`` or NaN/Inf entries raise ``ValueError``
+    first. ``A`` is
+    divided by a power of two near its largest entry first (`entry_scale`) so that
+    :math:`A^\top A` neither overflows nor underflows. Sign: the
     largest-modulus entry of ``u`` is positive. ``sigma`` is :math:`u^\top A v`.
     """
 
@@ -51,9 +58,9 @@ class LeadingSingularTriplet(TensorSymbolicOp):
 
     def build_inner_graph(self, A, v0):
         m, n = A.shape
-        A = CheckAndRaise(ValueError, "leading_singular_triplet: A is empty")(
-            A, pt.gt(pt.minimum(m, n), 0)
-        )
+        A = check_nonempty_finite(A, "leading_singular_triplet")
+        c = entry_scale(A)
+        A = A / c  # Lanczos on AᵀA squares the entries: keep them of order one
         _, v_iter, converged, products = max_singular_vectors(
             lambda q: A @ q,
             lambda p: A.T @ p,
@@ -64,7 +71,7 @@ class LeadingSingularTriplet(TensorSymbolicOp):
             ),
         )
         v, products = lanczos_or_dense(
-            pt.lt(pt.minimum(m, n), self.crossover) | ~pt.all(pt.isfinite(A)),
+            pt.lt(pt.minimum(m, n), self.crossover),
             converged,
             v_iter,
             NumericalAbscissa()(A.T @ A)[1],
@@ -73,7 +80,7 @@ class LeadingSingularTriplet(TensorSymbolicOp):
         Av = A @ v
         u = Av / pt.maximum(pt.linalg.norm(Av), np.finfo(A.dtype).tiny)
         u, v = positive_gauge(disconnected_grad(u), disconnected_grad(v))
-        return [u, pt.dot(u, A @ v), v, products]
+        return [u, c * pt.dot(u, A @ v), v, products]
 
     def connection_pattern(self, node):
         return [[True, True, True, False], [False, False, False, False]]
@@ -118,9 +125,13 @@ DEGENERATE_MESSAGE = (
 def _bordered_solve(A, u, sigma, v, g_u, g_v) -> tuple[Variable, Variable]:
     """``(a, b)`` of the bordered system in the module docstring (symmetric, so it also
     gives the tangents ``(du, dv)`` for the right-hand side ``(dA v − dσ u, dAᵀu − dσ v)``);
-    ``ValueError`` where it is singular."""
+    ``ValueError`` where it is singular to working precision (`CheckedSymmetricSolve`:
+    ``σ₁`` repeated or zero). Solved for ``A / c``, ``σ / c`` (``c`` = `entry_scale`),
+    which scales ``(a, b)`` by ``c``."""
     m, n = A.shape
     dtype = A.dtype
+    c = entry_scale(A)
+    A, sigma = A / c, sigma / c
     M = pt.concatenate(
         [
             pt.concatenate([scaled_identity(sigma, m), -A, u[:, None]], axis=1),
@@ -130,7 +141,7 @@ def _bordered_solve(A, u, sigma, v, g_u, g_v) -> tuple[Variable, Variable]:
         axis=0,
     )
     rhs = pt.concatenate([g_u, g_v, pt.zeros((1,), dtype=dtype)])
-    x = CheckFinite(DEGENERATE_MESSAGE)(pt.linalg.solve(M, rhs, assume_a="sym"))
+    x = CheckedSymmetricSolve(message=DEGENERATE_MESSAGE)(M, rhs, pt.linalg.norm(A)) / c
     return x[:m], x[m : m + n]
 
 

@@ -29,7 +29,15 @@ from pytensor.tensor.blockwise import Blockwise
 from pytensor.tensor.symbolic import TensorSymbolicOp
 
 from pytensor_spectral import _symmetric
-from pytensor_spectral._graph import _apply, _matrix, _scalar, _static_size, as_square_float_matrix
+from pytensor_spectral._graph import (
+    _apply,
+    _matrix,
+    _scalar,
+    _static_size,
+    as_square_float_matrix,
+    check_nonempty_finite,
+    entry_scale,
+)
 from pytensor_spectral.abscissa import NumericalAbscissa
 from pytensor_spectral.implicit import (
     bordered_shift_solve,
@@ -127,6 +135,8 @@ class ShiftedSolve(TensorSymbolicOp):
 
     def build_inner_graph(self, A, lam, v, b):
         S = SymmetrizeTriangle(self.lower)(A)
+        c = entry_scale(S)
+        S, lam = S / c, lam / c  # w scales as 1/c
         n = S.shape[0]
         dense = pt.lt(n, self.crossover)
         w_cg, converged = cg_shift_solve(
@@ -137,7 +147,7 @@ class ShiftedSolve(TensorSymbolicOp):
             bordered_shift_solve(S, lam, v, b),
             w_cg,
         )
-        return [w]
+        return [w / c]
 
     def pullback(self, inputs, outputs, cotangents):
         A, lam, v, _ = inputs
@@ -157,15 +167,20 @@ class SymmetricLeadingEigenpair(TensorSymbolicOp):
     the dense path). ``lam`` is the Rayleigh quotient :math:`v^\top S v` and the pullback
     is :math:`\bar\lambda\, v v^\top` folded onto the triangle, exact at convergence;
     the iteration itself is never differentiated. The dense path (LAPACK ``syevr`` for
-    the top eigenpair) is taken lazily when ``n < crossover``, when ``A`` has NaN/Inf
-    entries (it then raises ``ValueError``) or when Lanczos did not converge.
+    the top eigenpair) is taken lazily when ``n < crossover`` or when Lanczos did not
+    converge; an empty ``A`` or NaN/Inf entries raise ``ValueError`` first. Both run
+    on :math:`S/c`, ``c`` a power of two near its largest entry (`entry_scale`), so that
+    float32 matrices of entries ``1e±30`` stay in range.
     """
 
     __props__ = ("lower", "krylov_dim", "max_restarts", "tol", "crossover")
     gufunc_signature = "(m,m),(m)->(),(m),()"
 
     def build_inner_graph(self, A, v0):
+        A = check_nonempty_finite(A, "leading_eigenpair")
         S = SymmetrizeTriangle(self.lower)(A)
+        c = entry_scale(S)
+        S = S / c  # entries of order one: Lanczos' norms and inner products stay in range
         n = S.shape[0]
         _, v_iter, converged, products = max_eigenpair(
             lambda q: S @ q,
@@ -174,14 +189,14 @@ class SymmetricLeadingEigenpair(TensorSymbolicOp):
             **lanczos_controls(S.dtype, n, self.krylov_dim, self.max_restarts, self.tol),
         )
         v, products = lanczos_or_dense(
-            pt.lt(n, self.crossover) | ~pt.all(pt.isfinite(S)),
+            pt.lt(n, self.crossover),
             converged,
             v_iter,
             NumericalAbscissa()(S)[1],
             products,
         )
         (v,) = positive_gauge(disconnected_grad(v))
-        return [pt.dot(v, S @ v), v, products]
+        return [c * pt.dot(v, S @ v), v, products]
 
     def connection_pattern(self, node):
         return [[True, True, False], [False, False, False]]

@@ -5,7 +5,9 @@ from importlib.util import find_spec
 
 import numpy as np
 import pytensor
+import scipy.linalg
 from pytensor.compile.mode import Mode, get_default_mode, get_mode
+from scipy.optimize import brentq
 
 
 # Default mode (Numba linker) and the C/Python virtual machine running `perform`.
@@ -71,3 +73,24 @@ def compare_backends(inputs, outputs, values, rtol=1e-12):
                 np.asarray(got), want, rtol=0, atol=rtol * scale, err_msg=f"{name}, output {i}"
             )
     return reference
+
+
+def scipy_ssa(An, eps):
+    """Independent reference: ``solve_continuous_lyapunov`` at every step of a bracketing
+    root finder (Brent) on ``tr P(s) = 1/ε`` over ``[α + ε/2, ω + nε/2]``."""
+    n = An.shape[0]
+    if n == 1:  # tr P = 1/(2(s − a))
+        return float(An[0, 0] + eps / 2)
+
+    def excess(s):
+        P = scipy.linalg.solve_continuous_lyapunov(An - s * np.eye(n), -np.eye(n))
+        return 1.0 / np.trace(P) - eps
+
+    alpha = np.linalg.eigvals(An).real.max()
+    omega = np.linalg.eigvalsh((An + An.T) / 2).max()
+    lo, hi = alpha + eps / 2, omega + n * eps / 2
+    if excess(lo) >= 0:  # the lower bound is attained (n = 1) up to rounding
+        return lo
+    if excess(hi) <= 0:  # the upper bound is attained (a multiple of I) up to rounding
+        return hi
+    return brentq(excess, lo, hi, xtol=1e-15, rtol=1e-15)

@@ -6,28 +6,10 @@ import pytensor.tensor as pt
 import pytest
 import scipy.linalg
 from pytensor.gradient import verify_grad
-from scipy.optimize import brentq
 
 from pytensor_spectral import spectral_abscissa, ssa
 from pytensor_spectral._lyapunov import ssa as ssa_kernel
-from tests.helpers import MODES, compile_fn, random_matrix
-
-
-def scipy_ssa(An, eps):
-    """Independent reference: ``solve_continuous_lyapunov`` at every step of a bracketing
-    root finder (Brent) on ``tr P(s) = 1/ε`` over ``[α + ε/2, ω + nε/2]``."""
-    n = An.shape[0]
-
-    def excess(s):
-        P = scipy.linalg.solve_continuous_lyapunov(An - s * np.eye(n), -np.eye(n))
-        return 1.0 / np.trace(P) - eps
-
-    alpha = np.linalg.eigvals(An).real.max()
-    omega = np.linalg.eigvalsh((An + An.T) / 2).max()
-    lo, hi = alpha + eps / 2, omega + n * eps / 2
-    if excess(lo) >= 0:  # the lower bound is attained (n = 1) up to rounding
-        return lo
-    return brentq(excess, lo, hi, xtol=1e-15, rtol=1e-15)
+from tests.helpers import MODES, compile_fn, random_matrix, scipy_ssa
 
 
 def nonnormal(n, coupling=5.0):

@@ -199,6 +199,12 @@ def jax_funcify_CheckFinite(op, node, **kwargs):
     return check_finite
 
 
+def _entry_scale(A):
+    """`pytensor_spectral._graph.entry_scale` in ``jax.numpy``."""
+    largest = jnp.max(jnp.abs(A))
+    return jnp.where(largest > 0, jnp.exp2(jnp.round(jnp.log2(largest))), 1).astype(A.dtype)
+
+
 def _raise_if_false(condition, message):
     if not condition:
         raise ValueError(message)
@@ -319,9 +325,11 @@ def jax_funcify_SymmetricLeadingEigenpair(op, node, **kwargs):
     def symmetric_leading_eigenpair(A, v0):
         _check_finite(A, "leading_eigenpair")
         S = _symmetrize_triangle(A, op.lower, adjoint=False)
+        c = _entry_scale(S)
+        S = S / c
         v, products = _lanczos_or_dense(lambda q: S @ q, lambda: S, v0, S.shape[0], op)
         (v,) = _positive_gauge(v)
-        return v @ (S @ v), v, products
+        return c * (v @ (S @ v)), v, products
 
     return _with_pullback(op, node, symmetric_leading_eigenpair)
 
@@ -333,14 +341,22 @@ def jax_funcify_ShiftedSolve(op, node, **kwargs):
 
     def bordered(S, lam, v, b):
         n = S.shape[0]
+        c = _entry_scale(S)
         K = jnp.block(
             [
-                [lam * jnp.eye(n, dtype=S.dtype) - S, v[:, None]],
+                [(lam / c) * jnp.eye(n, dtype=S.dtype) - S / c, v[:, None]],
                 [v[None, :], jnp.zeros((1, 1), S.dtype)],
             ]
         )
         rhs = jnp.concatenate([b - v * (v @ b), jnp.zeros((1,), S.dtype)])
-        return jnp.linalg.solve(K, rhs)[:-1]
+        # the probe of `pytensor_spectral.implicit.CheckedSymmetricSolve`
+        probe = jnp.sin(jnp.arange(1, n + 2, dtype=S.dtype)).at[-1].set(0)
+        X = jnp.linalg.solve(K, jnp.stack([rhs, probe], axis=1))
+        threshold = jnp.linalg.norm(probe) / (
+            100 * np.finfo(S.dtype).eps * (n + 1) * jnp.linalg.norm(S / c)
+        )
+        regular = jnp.linalg.norm(X[:, 1]) <= threshold
+        return jnp.where(regular, X[:-1, 0] / c, jnp.nan)
 
     def shifted_solve(A, lam, v, b):
         S = _symmetrize_triangle(A, op.lower, adjoint=False)
@@ -357,12 +373,14 @@ def jax_funcify_LeadingSingularTriplet(op, node, **kwargs):
         if min(A.shape) == 0:
             raise ValueError("leading_singular_triplet: A is empty")
         _check_finite(A, "leading_singular_triplet")
+        c = _entry_scale(A)
+        A = A / c
         v, products = _lanczos_or_dense(
             lambda q: A.T @ (A @ q), lambda: A.T @ A, v0, min(A.shape), op
         )
         Av = A @ v
         u = Av / jnp.maximum(jnp.linalg.norm(Av), np.finfo(A.dtype).tiny)
         u, v = _positive_gauge(u, v)
-        return u, u @ (A @ v), v, products
+        return u, c * (u @ (A @ v)), v, products
 
     return _with_pullback(op, node, leading_singular_triplet)
