@@ -6,7 +6,6 @@ from collections.abc import Callable
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
-from pytensor.conditional import ifelse
 from pytensor.gradient import DisconnectedType, disconnected_grad
 from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
@@ -62,14 +61,16 @@ def check_nonempty_finite(A: Variable, op_name: str) -> Variable:
 
 
 def entry_scale(A: Variable) -> Variable:
-    """A power of two near ``max |A_ij|`` (1 for a zero matrix), as a constant for autodiff.
+    """A power of two near ``max |A_ij|`` (1 for a zero matrix; ``A`` must not be empty:
+    `check_nonempty_finite` first), as a constant for autodiff. No ``ifelse``: it is used
+    in pullback graphs, which ``Blockwise`` vectorizes.
 
     Dividing by it brings the entries to order one, so that squares of entries (Lanczos on
     ``AᵀA``, norms) neither overflow nor underflow; for the positively homogeneous
     quantities of this package the result is exactly independent of the scale, so treating
     it as a constant gives exact derivatives of every order.
     """
-    largest = ifelse(pt.gt(A.size, 0), pt.max(pt.abs(A)), pt.zeros((), dtype=A.dtype))
+    largest = pt.max(pt.abs(A))
     scale = pt.switch(largest > 0, pt.exp2(pt.round(pt.log2(largest))), 1)
     return disconnected_grad(pt.cast(scale, A.dtype))
 

@@ -33,7 +33,7 @@ from collections.abc import Callable
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
-from pytensor.gradient import DisconnectedType, disconnected_type
+from pytensor.gradient import DisconnectedType
 from pytensor.graph.basic import Variable
 from pytensor.scan.utils import until
 from pytensor.tensor.symbolic import TensorSymbolicOp
@@ -81,21 +81,19 @@ class CheckedSymmetricSolve(TensorSymbolicOp):
         nan = pt.constant(np.nan, dtype=K.dtype)
         return [CheckFinite(self.message)(pt.switch(singular, nan, X[:, 0]))]
 
-    def connection_pattern(self, node):
-        return [[True], [True], [False]]
-
     def pullback(self, inputs, outputs, cotangents):
         K, _, norm = inputs
         (x,) = outputs
         w = self(K, cotangents[0], norm)
-        return [-0.5 * (pt.outer(w, x) + pt.outer(x, w)), w, disconnected_type()]
+        # norm only sets the threshold: a zero (not disconnected) cotangent, which Blockwise takes
+        return [-0.5 * (pt.outer(w, x) + pt.outer(x, w)), w, pt.zeros_like(norm)]
 
     def pushforward(self, inputs, outputs, tangents):
         K, _, norm = inputs
         (x,) = outputs
         dK, dr, _ = (None if isinstance(t.type, DisconnectedType) else t for t in tangents)
         if dK is None and dr is None:
-            return [disconnected_type()]
+            return [pt.zeros_like(x)]
         rhs = pt.zeros_like(x) if dr is None else dr
         if dK is not None:
             rhs = rhs - dK @ x

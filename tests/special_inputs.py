@@ -206,6 +206,7 @@ class Spec:
     hessian_errors: dict = field(default_factory=dict)
     nonsmooth: dict = field(default_factory=dict)
     normalized: bool = False  # the loss is of order one (divided by s), else of order s
+    float32_hessian_errors: dict = field(default_factory=dict)  # Hessians beyond float32 range
     batched: bool = True  # accepts a batch of matrices (a Blockwise op)
     jax: bool = True  # runs in PyTensor's JAX mode
 
@@ -253,6 +254,7 @@ SPECS = {
         reference=eigvals_loss,
         errors={**COMMON, "jordan": DEFECTIVE, "nilpotent": DEFECTIVE},
         hessian_errors=dict.fromkeys(REPEATED_SPECTRA, EIGVALS_HESSIAN),
+        float32_hessian_errors=dict.fromkeys(["small", "random60_small"], "overflows"),
     ),
     "eig": Spec(
         normalized=True,
@@ -317,6 +319,9 @@ SPECS = {
         loss=_jacobian_loss,
         reference=lambda A, s: float(np.linalg.eigvalsh(sym(A)).max()),
         errors={**COMMON, **EMPTY},
+        hessian_errors=dict.fromkeys(
+            ["zero", "identity", "diag_33111", "repeated_sym"], "curvature solve did not converge"
+        ),
         nonsmooth=dict.fromkeys(
             ["zero", "identity", "diag_33111", "repeated_sym"], check_lambda_max_subgradient
         ),

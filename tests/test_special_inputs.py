@@ -52,18 +52,26 @@ def compile_special(spec, dtype, mode, hessian):
         return pytensor.function(inputs, outputs, mode=BACKENDS[mode], on_unused_input="ignore")
 
 
-def expected_error(spec, case, hessian):
+def expected_error(spec, case, hessian, dtype="float64"):
     errors = {**spec.errors, **(spec.hessian_errors if hessian else {})}
+    if hessian and dtype == "float32":
+        errors.update(spec.float32_hessian_errors)
     return errors.get(case)
+
+
+def quietly(fn, *args):
+    """``fn(*args)`` without NumPy/SciPy's RuntimeWarnings (overflow, ill-conditioned
+    solves in ``perform``) at degenerate inputs: errors are what this module checks."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fn(*args)
 
 
 def run(fn, A, E=None, s=None):
     args = [A, np.asarray(scale_of(A) if s is None else s, A.dtype)]
     if E is not None:
         args.append(E.astype(A.dtype))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy overflow in references
-        return fn(*args)
+    return quietly(fn, *args)
 
 
 def check_value_and_gradient(spec, case, A, value, G, dtype):
@@ -112,12 +120,20 @@ def check_hessian(spec, fn, case, A, E, HE, value, reference_fn):
     compiled gradient in float64; in float32, against the float64 result (differences of
     a float32 gradient are too coarse). At "illcond" (eigenvalue gaps down to 1e-14 make
     differences of gradients inaccurate) the Hessian's symmetry is checked instead."""
-    assert np.all(np.isfinite(HE)), "silent non-finite Hessian"
     A64, s = A.astype(float), scale_of(A)
+    if reference_fn is not None:  # float32: ±inf exactly where the float64 value overflows it
+        want = run(reference_fn, A64, E)[2]
+        overflow = np.abs(want) > np.finfo(A.dtype).max
+        assert np.array_equal(~np.isfinite(HE), overflow), "silent non-finite Hessian"
+        assert np.all(np.sign(HE[overflow]) == np.sign(want[overflow]))
+        HE, want = np.where(overflow, 0, HE), np.where(overflow, 0, want)
+    assert np.all(np.isfinite(HE)), "silent non-finite Hessian"
+    if spec.normalized and natural_scale(spec, A, value) ** -2 < 1e-290:
+        return  # a Hessian of size 1e-300 is at the float64 underflow: finite is all we ask
     # Hessians scale as 1/s² (normalized losses) or 1/s (positively homogeneous measures)
     floor = 1e-8 / natural_scale(spec, A, value) ** (2 if spec.normalized else 1)
     if reference_fn is not None:  # float32: below its smallest normal number, 0 is right
-        want, rtol = run(reference_fn, A64, E)[2], 1e-2
+        rtol = 1e-2
         floor = max(floor, np.finfo(A.dtype).tiny / rtol)
     elif case == "illcond":
         F = directions(A64, spec.symmetric)[1]
@@ -152,7 +168,7 @@ def sweep(name, dtype, mode, hessian):
 
 def check_case(spec, fn, case, A, dtype, hessian, reference_fn):
     E = directions(A.astype(float), spec.symmetric)[0] if hessian else None
-    error = expected_error(spec, case, hessian)
+    error = expected_error(spec, case, hessian, dtype)
     if error is not None:
         with pytest.raises(ValueError, match=error):
             run(fn, A, E)
@@ -172,8 +188,23 @@ def test_value_and_gradient_at_special_inputs(name, mode, dtype):
     assert len(results) == len(special_matrices(dtype))
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("name", SPECS)
+OPEN_HESSIAN_DEFECTS = {
+    ("leading_singular_triplet", "float32"): "at entries 1e-30 the Hessian of a loss of "
+    "the singular vectors (true size 1e60, beyond float32) comes out NaN, not an error",
+    ("jacobian_numerical_abscissa", "float32"): "the matrix-free curvature solve (CG) "
+    "does not reach its tolerance in float32: every float32 Hessian raises ValueError",
+}
+
+
+def _hessian_cases():
+    for name in SPECS:
+        for dtype in ("float64", "float32"):
+            reason = OPEN_HESSIAN_DEFECTS.get((name, dtype))
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            yield pytest.param(name, dtype, marks=marks, id=f"{name}-{dtype}")
+
+
+@pytest.mark.parametrize(("name", "dtype"), _hessian_cases())
 def test_hessian_at_special_inputs(name, dtype):
     """Second derivatives in the cvm mode (`test_second_order` compiles every Hessian in
     the Numba mode too)."""
@@ -181,8 +212,21 @@ def test_hessian_at_special_inputs(name, dtype):
     assert len(results) == len(special_matrices(dtype))
 
 
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("name", [name for name, spec in SPECS.items() if spec.batched])
+def _batch_cases():
+    for name, spec in SPECS.items():
+        for mode in MODES:
+            marks = []
+            if (name, mode) == ("leading_singular_triplet", "numba"):
+                reason = (
+                    "PyTensor 3.3.8 has no Numba Blockwise(AllocDiag): batched gradients of "
+                    "the singular vectors do not compile in the Numba mode"
+                )
+                marks = [pytest.mark.xfail(strict=True, raises=NotImplementedError, reason=reason)]
+            if spec.batched:
+                yield pytest.param(name, mode, marks=marks, id=f"{name}-{mode}")
+
+
+@pytest.mark.parametrize(("name", "mode"), _batch_cases())
 def test_one_bad_matrix_in_a_batch(name, mode):
     """A batch ``[good, special, good]`` gives the single results of each matrix, or the
     single matrix's error."""
@@ -203,9 +247,9 @@ def test_one_bad_matrix_in_a_batch(name, mode):
         error = expected_error(spec, case, hessian=False)
         if error is not None:
             with pytest.raises(ValueError, match=error):
-                fn(batch, scales)
+                quietly(fn, batch, scales)
             continue
-        values, grads = fn(batch, scales)
+        values, grads = quietly(fn, batch, scales)
         for i, M in enumerate(matrices):
             want_value, want_grad = run(single, M)
             np.testing.assert_allclose(values[i], want_value, rtol=1e-12, atol=1e-300)
@@ -237,4 +281,8 @@ def test_jax_at_special_inputs(name):
         value, grad = run(fn, M)
         want_value, want_grad = run(single, M)
         np.testing.assert_allclose(value, want_value, rtol=1e-10, atol=1e-300)
-        np.testing.assert_allclose(grad, want_grad, rtol=0, atol=1e-8 * np.abs(want_grad).max())
+        if case in spec.nonsmooth:  # JAX's eigensolver may pick another valid subgradient
+            spec.nonsmooth[case](M, grad, 1e-6)
+        else:
+            atol = 1e-8 * np.abs(want_grad).max()
+            np.testing.assert_allclose(grad, want_grad, rtol=0, atol=atol)
