@@ -204,7 +204,7 @@ def _hessian_cases():
             yield pytest.param(name, dtype, marks=marks, id=f"{name}-{dtype}")
 
 
-@pytest.mark.parametrize(("name", "dtype"), _hessian_cases())
+@pytest.mark.parametrize(("name", "dtype"), list(_hessian_cases()))
 def test_hessian_at_special_inputs(name, dtype):
     """Second derivatives in the cvm mode (`test_second_order` compiles every Hessian in
     the Numba mode too)."""
@@ -226,7 +226,7 @@ def _batch_cases():
                 yield pytest.param(name, mode, marks=marks, id=f"{name}-{mode}")
 
 
-@pytest.mark.parametrize(("name", "mode"), _batch_cases())
+@pytest.mark.parametrize(("name", "mode"), list(_batch_cases()))
 def test_one_bad_matrix_in_a_batch(name, mode):
     """A batch ``[good, special, good]`` gives the single results of each matrix, or the
     single matrix's error."""
