@@ -246,6 +246,8 @@ def _triplet_loss(A, s):
 COMMON = {"nan": NOT_FINITE, "inf": NOT_FINITE}
 EMPTY = {"0x0": "empty"}
 REPEATED_SPECTRA = ["zero", "identity", "rotation", "diag_33111", "repeated_sym"]
+REPEATED_TOP = ["zero", "identity", "diag_33111", "repeated_sym"]  # λmax / leading repeated
+TIED_SINGULAR = [*REPEATED_TOP[:2], "nilpotent", "permutation", "rotation", *REPEATED_TOP[2:]]
 
 SPECS = {
     "eigvals": Spec(
@@ -272,12 +274,10 @@ SPECS = {
         reference=lambda A, s: float(np.linalg.eigvals(A).real.max()),
         errors={**COMMON, **EMPTY, "jordan": DEFECTIVE, "nilpotent": DEFECTIVE},
         hessian_errors={
-            **dict.fromkeys(["zero", "identity", "diag_33111", "repeated_sym"], LEADING_TIE),
+            **dict.fromkeys(REPEATED_TOP, LEADING_TIE),
             "rotation": EIGVALS_HESSIAN,
         },
-        nonsmooth=dict.fromkeys(
-            ["zero", "identity", "diag_33111", "repeated_sym"], check_eigen_choice("real")
-        ),
+        nonsmooth=dict.fromkeys(REPEATED_TOP, check_eigen_choice("real")),
     ),
     "spectral_radius": Spec(
         loss=lambda A, s: spectral_radius(A),
@@ -308,23 +308,15 @@ SPECS = {
         loss=lambda A, s: numerical_abscissa(A),
         reference=lambda A, s: float(np.linalg.eigvalsh(sym(A)).max()),
         errors={**COMMON, **EMPTY},
-        hessian_errors=dict.fromkeys(
-            ["zero", "identity", "diag_33111", "repeated_sym"], SYMMETRIC_REPEATED
-        ),
-        nonsmooth=dict.fromkeys(
-            ["zero", "identity", "diag_33111", "repeated_sym"], check_lambda_max_subgradient
-        ),
+        hessian_errors=dict.fromkeys(REPEATED_TOP, SYMMETRIC_REPEATED),
+        nonsmooth=dict.fromkeys(REPEATED_TOP, check_lambda_max_subgradient),
     ),
     "jacobian_numerical_abscissa": Spec(
         loss=_jacobian_loss,
         reference=lambda A, s: float(np.linalg.eigvalsh(sym(A)).max()),
         errors={**COMMON, **EMPTY},
-        hessian_errors=dict.fromkeys(
-            ["zero", "identity", "diag_33111", "repeated_sym"], "curvature solve did not converge"
-        ),
-        nonsmooth=dict.fromkeys(
-            ["zero", "identity", "diag_33111", "repeated_sym"], check_lambda_max_subgradient
-        ),
+        hessian_errors=dict.fromkeys(REPEATED_TOP, "curvature solve did not converge"),
+        nonsmooth=dict.fromkeys(REPEATED_TOP, check_lambda_max_subgradient),
         batched=False,
         jax=False,
     ),
@@ -343,12 +335,8 @@ SPECS = {
         reference=lambda A, s: float(np.linalg.eigvalsh(A).max()),
         symmetric=True,
         errors={**COMMON, **EMPTY},
-        hessian_errors=dict.fromkeys(
-            ["zero", "identity", "diag_33111", "repeated_sym"], SYMMETRIC_REPEATED
-        ),
-        nonsmooth=dict.fromkeys(
-            ["zero", "identity", "diag_33111", "repeated_sym"], check_lambda_max_subgradient
-        ),
+        hessian_errors=dict.fromkeys(REPEATED_TOP, SYMMETRIC_REPEATED),
+        nonsmooth=dict.fromkeys(REPEATED_TOP, check_lambda_max_subgradient),
     ),
     "spectral_norm": Spec(
         loss=lambda A, s: spectral_norm(A),
