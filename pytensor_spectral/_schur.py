@@ -329,9 +329,9 @@ def _projector_from_vectors(VL, VR, wi, members):
     Y = _complex_columns(VL, wi, members)
     X = _complex_columns(VR, wi, members)
     eps = np.finfo(VL.dtype).eps
-    M = Y.conj().T @ X
     if not (_independent_columns(X, eps) and _independent_columns(Y, eps)):
         return np.full((VL.shape[0], VL.shape[0]), np.nan + 0j)
+    M = Y.conj().T @ X
     if np.linalg.cond(M) * eps >= 1:
         return np.full((VL.shape[0], VL.shape[0]), np.nan + 0j)
     return X @ np.linalg.solve(M, Y.conj().T)

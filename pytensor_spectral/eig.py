@@ -13,7 +13,6 @@ cheaper eigenvalue-only op when nothing needs them. See ``docs/eig_gradients.md`
 
 import numpy as np
 import pytensor.tensor as pt
-from pytensor.conditional import ifelse
 from pytensor.gradient import DisconnectedType, disconnected_type, grad_not_implemented
 from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
@@ -355,8 +354,9 @@ def eig_pullback_graph(w_re, w_im, v_re, v_im, W_re, W_im, gw_re, gw_im, gv_re, 
     columns = pt.arange(n)
     z_re = pt.sum(gv_re * v_re + gv_im * v_im, axis=0)
     z_im = pt.sum(gv_re * v_im - gv_im * v_re, axis=0)
-    # NumPy's argmax of a 0 × 0 array raises, even along an axis of length 0
-    p = ifelse(pt.gt(n, 0), pt.argmax(v_re**2 + v_im**2, axis=0), pt.zeros((0,), dtype="int64"))
+    # a row of -1 below: NumPy's argmax of a 0 × 0 array raises, of a 1 × 0 one it does not
+    size = pt.concatenate([v_re**2 + v_im**2, -pt.ones((1, n), dtype=v_re.dtype)])
+    p = pt.argmax(size, axis=0)
     u_re = gv_re - z_re * v_re
     u_im = pt.inc_subtensor((gv_im - z_re * v_im)[p, columns], z_im / v_re[p, columns])
     G = _cmatmul(_ctranspose((v_re, v_im)), (u_re, u_im))

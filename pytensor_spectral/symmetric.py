@@ -135,19 +135,18 @@ class ShiftedSolve(TensorSymbolicOp):
 
     def build_inner_graph(self, A, lam, v, b):
         S = SymmetrizeTriangle(self.lower)(A)
-        c = entry_scale(S)
-        S, lam = S / c, lam / c  # w scales as 1/c
         n = S.shape[0]
         dense = pt.lt(n, self.crossover)
+        c = entry_scale(S)  # CG on S/c, λ/c (its norms in range); w scales as 1/c
         w_cg, converged = cg_shift_solve(
-            lambda q: S @ q, lam, v, b, pt.maximum(20, n // 2), default_tol(S.dtype)
+            lambda q: (S / c) @ q, lam / c, v, b, pt.maximum(20, n // 2), default_tol(S.dtype)
         )
         w = ifelse(
             dense | ~converged,
-            bordered_shift_solve(S, lam, v, b),
-            w_cg,
+            bordered_shift_solve(S, lam, v, b),  # scales on its own
+            w_cg / c,
         )
-        return [w / c]
+        return [w]
 
     def pullback(self, inputs, outputs, cotangents):
         A, lam, v, _ = inputs

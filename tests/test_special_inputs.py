@@ -212,21 +212,10 @@ def test_hessian_at_special_inputs(name, dtype):
     assert len(results) == len(special_matrices(dtype))
 
 
-def _batch_cases():
-    for name, spec in SPECS.items():
-        for mode in MODES:
-            marks = []
-            if (name, mode) == ("leading_singular_triplet", "numba"):
-                reason = (
-                    "PyTensor 3.3.8 has no Numba Blockwise(AllocDiag): batched gradients of "
-                    "the singular vectors do not compile in the Numba mode"
-                )
-                marks = [pytest.mark.xfail(strict=True, raises=NotImplementedError, reason=reason)]
-            if spec.batched:
-                yield pytest.param(name, mode, marks=marks, id=f"{name}-{mode}")
-
-
-@pytest.mark.parametrize(("name", "mode"), list(_batch_cases()))
+@pytest.mark.parametrize(
+    ("name", "mode"),
+    [(name, mode) for name, spec in SPECS.items() if spec.batched for mode in MODES],
+)
 def test_one_bad_matrix_in_a_batch(name, mode):
     """A batch ``[good, special, good]`` gives the single results of each matrix, or the
     single matrix's error."""

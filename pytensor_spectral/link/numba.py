@@ -44,13 +44,14 @@ def _kernel_version() -> int:
 
 
 CACHE_VERSION = _kernel_version()
+kernel_njit = numba_basic.numba_njit(fastmath=False)  # see the module docstring
 
 
 @register_funcify_default_op_cache_key(CheckFinite)
 def numba_funcify_CheckFinite(op, node, **kwargs):
     message = op.message
 
-    @numba_basic.numba_njit(fastmath=False)
+    @kernel_njit
     def check_finite(x):
         if not np.all(np.isfinite(x)):
             raise ValueError(message)
@@ -63,7 +64,7 @@ def numba_funcify_CheckFinite(op, node, **kwargs):
 def numba_funcify_SchurEig(op, node, **kwargs):
     if op.compute_v:
 
-        @numba_basic.numba_njit(fastmath=False)
+        @kernel_njit
         def schur_eig(A):
             wr, wi, T, Q = _schur.schur_eigvals(A, True)
             v_re, v_im = _schur.schur_eigvecs(T, Q, wi)
@@ -71,7 +72,7 @@ def numba_funcify_SchurEig(op, node, **kwargs):
 
     else:
 
-        @numba_basic.numba_njit(fastmath=False)
+        @kernel_njit
         def schur_eig(A):
             wr, wi, T, Q = _schur.schur_eigvals(A, True)
             return wr, wi, T, np.ascontiguousarray(Q)
@@ -81,7 +82,7 @@ def numba_funcify_SchurEig(op, node, **kwargs):
 
 @register_funcify_default_op_cache_key(Eigvals)
 def numba_funcify_Eigvals(op, node, **kwargs):
-    @numba_basic.numba_njit(fastmath=False)
+    @kernel_njit
     def eigvals(A):
         wr, wi, _, _ = _schur.schur_eigvals(A, False)
         return wr, wi
@@ -93,7 +94,7 @@ def numba_funcify_Eigvals(op, node, **kwargs):
 def numba_funcify_EigvalsPullback(op, node, **kwargs):
     dtype = np.dtype(node.outputs[0].dtype)
 
-    @numba_basic.numba_njit(fastmath=False)
+    @kernel_njit
     def eigvals_pullback(A, T, Q, wr, wi, g_re, g_im):
         return _schur.eigvals_pullback(T, Q, wr, wi, g_re.astype(dtype), g_im.astype(dtype))
 
@@ -104,7 +105,7 @@ def numba_funcify_EigvalsPullback(op, node, **kwargs):
 def numba_funcify_EigvalsHessian(op, node, **kwargs):
     dtype = np.dtype(node.outputs[0].dtype)
 
-    @numba_basic.numba_njit(fastmath=False)
+    @kernel_njit
     def eigvals_hessian(T, Q, wr, wi, g_re, g_im, C):
         return _schur.eigvals_second_order(
             T, Q, wr, wi, g_re.astype(dtype), g_im.astype(dtype), C.astype(dtype)
@@ -117,7 +118,7 @@ def numba_funcify_EigvalsHessian(op, node, **kwargs):
 def numba_funcify_EigPullback(op, node, **kwargs):
     dtype = np.dtype(node.outputs[0].dtype)
 
-    @numba_basic.numba_njit(fastmath=False)
+    @kernel_njit
     def eig_pullback(A, T, Q, wr, wi, v_re, v_im, gw_re, gw_im, gv_re, gv_im):
         return _schur.eig_pullback(
             T,
@@ -137,7 +138,7 @@ def numba_funcify_EigPullback(op, node, **kwargs):
 
 @register_funcify_default_op_cache_key(InverseAdjointEigvecs)
 def numba_funcify_InverseAdjointEigvecs(op, node, **kwargs):
-    @numba_basic.numba_njit(fastmath=False)
+    @kernel_njit
     def inverse_adjoint_eigvecs(T, Q, wi, v_re, v_im):
         return _schur.inverse_adjoint_eigvecs(T, Q, wi, v_re, v_im)
 
@@ -148,7 +149,7 @@ def numba_funcify_InverseAdjointEigvecs(op, node, **kwargs):
 def numba_funcify_EigvalsPushforward(op, node, **kwargs):
     dtype = np.dtype(node.outputs[0].dtype)
 
-    @numba_basic.numba_njit(fastmath=False)
+    @kernel_njit
     def eigvals_pushforward(T, Q, wr, wi, dA):
         return _schur.eigvals_pushforward(T, Q, wr, wi, dA.astype(dtype))
 
@@ -160,7 +161,7 @@ def numba_funcify_LeadingEigenvalue(op, node, **kwargs):
     measure = LeadingEigenvalue.MEASURES[op.measure]
     dtype = np.dtype(node.outputs[0].dtype)
 
-    @numba_basic.numba_njit(fastmath=False)
+    @kernel_njit
     def leading_eigenvalue(A):
         value, G = _hessenberg.leading_eigenvalue(A, measure)
         return np.asarray(value).astype(dtype), G
@@ -173,7 +174,7 @@ def numba_funcify_LeadingEigenvalueHessian(op, node, **kwargs):
     modulus = op.measure == "modulus"
     dtype = np.dtype(node.outputs[0].dtype)
 
-    @numba_basic.numba_njit(fastmath=False)
+    @kernel_njit
     def leading_eigenvalue_hessian(A, C):
         return _schur.leading_second_order(A, C.astype(dtype), modulus)
 
@@ -184,7 +185,7 @@ def numba_funcify_LeadingEigenvalueHessian(op, node, **kwargs):
 def numba_funcify_NumericalAbscissa(op, node, **kwargs):
     dtype = np.dtype(node.outputs[0].dtype)
 
-    @numba_basic.numba_njit(fastmath=False)
+    @kernel_njit
     def numerical_abscissa(A):
         value, v = _symmetric.numerical_abscissa(A)
         return np.asarray(value).astype(dtype), v
@@ -196,7 +197,7 @@ def numba_funcify_NumericalAbscissa(op, node, **kwargs):
 def numba_funcify_SmoothedSpectralAbscissa(op, node, **kwargs):
     dtype = np.dtype(node.outputs[0].dtype)
 
-    @numba_basic.numba_njit(fastmath=False)
+    @kernel_njit
     def smoothed_spectral_abscissa(A, eps):
         value, G, d_eps, _ = _lyapunov.ssa(A, eps.item())
         return np.asarray(value).astype(dtype), G.astype(dtype), np.asarray(d_eps).astype(dtype)
@@ -208,7 +209,7 @@ def numba_funcify_SmoothedSpectralAbscissa(op, node, **kwargs):
 def numba_funcify_SymmetrizeTriangle(op, node, **kwargs):
     lower, adjoint = op.lower, op.adjoint
 
-    @numba_basic.numba_njit(fastmath=False)
+    @kernel_njit
     def symmetrize_triangle(A):
         return _symmetric.symmetrize_triangle(A, lower, adjoint)
 
@@ -219,7 +220,7 @@ def numba_funcify_SymmetrizeTriangle(op, node, **kwargs):
 def numba_funcify_Eigengap(op, node, **kwargs):
     dtype = np.dtype(node.outputs[0].dtype)
 
-    @numba_basic.numba_njit(fastmath=False)
+    @kernel_njit
     def eigengap(A, k):
         gap, V = _symmetric.eigengap(A, k)
         return np.asarray(gap).astype(dtype), V
