@@ -11,10 +11,15 @@ Run: ``python benchmarks/bench_leading.py [section ...]`` with sections ``method
   on random symmetric (GOE) and covariance (Wishart) matrices, n = 1000.
 - ``rewrite``: value+gradient of ``max(eigvalsh(A))`` (n = 2000; random symmetric,
   covariance, one-factor covariance) and ``norm(A, 2)`` (2000 × 1000), rewritten before
-  the gradient (as PyMC does) vs dense (``mode.excluding("spectral")``), with the
-  relative error of the value.
+  the gradient (as PyMC does), differentiated first and rewritten when compiled
+  (grad-then-compile), and dense (``mode.excluding("spectral")``); median of 5
+  interleaved runs, with the errors against dense.
 - ``warm``: 50 gradient steps on ``λmax(S + diag(d)) + ½‖d‖²`` (n = 1000), the
   Lanczos vector carried with ``updates`` (warm) or not (cold): mean products per step.
+- ``psd``: value+gradient of ``norm(X Xᵀ, 2)`` (``X`` 2000 × 1000, OPENBLAS_NUM_THREADS=1
+  advised): the positive-semi-definite rewrite (one Lanczos on ``S = X Xᵀ``) vs Lanczos
+  on ``SᵀS`` (``spectral_norm(S)``, what the rewrite gave before) vs dense; products and
+  median of 7 interleaved runs.
 - ``crossover``: value+gradient time of the Lanczos path (``crossover=0``) vs the dense
   ``eigvalsh`` graph for n = 25 … 300.
 """
@@ -26,10 +31,16 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.mode import get_default_mode
 from pytensor.graph import rewrite_graph
-from timing import best
+from timing import best, median_interleaved
 
 from pytensor_spectral.iterative import max_eigenpair
-from pytensor_spectral.symmetric import leading_eigenpair
+from pytensor_spectral.svd import LeadingSingularTriplet, spectral_norm
+from pytensor_spectral.symmetric import (
+    CROSSOVER,
+    apply_symbolic,
+    lanczos_inputs,
+    leading_eigenpair,
+)
 
 
 DENSE = get_default_mode().excluding("spectral")
@@ -106,14 +117,17 @@ def rewrite(rng):
     ]
     for name, expr, M, Mn in cases:
         fast = value_and_grad(expr, M)
+        late = value_and_grad(expr, M, get_default_mode())  # grad first, rewritten when compiled
         dense = value_and_grad(expr, M, DENSE)
-        t_fast = best(lambda: fast(Mn), number=1, repeat=3)
-        t_dense = best(lambda: dense(Mn), number=1, repeat=3)
-        (a, ga), (b, gb) = fast(Mn), dense(Mn)
+        t_fast, t_late, t_dense = median_interleaved(
+            [lambda: fast(Mn), lambda: late(Mn), lambda: dense(Mn)], repeats=5
+        )
+        (a, ga), (b, gb), (_, gc) = fast(Mn), dense(Mn), late(Mn)
         print(
-            f"{name:26s} rewritten {1e3 * t_fast:8.1f} ms  dense {1e3 * t_dense:8.1f} ms  "
-            f"speed-up {t_dense / t_fast:5.1f}x  value rel. err {abs(a - b) / abs(b):.1e}  "
-            f"grad max err {np.abs(ga - gb).max():.1e}"
+            f"{name:26s} rewritten {1e3 * t_fast:8.1f} ms  grad-then-compile {1e3 * t_late:8.1f} ms  "
+            f"dense {1e3 * t_dense:8.1f} ms  speed-up {t_dense / t_fast:5.1f}x / "
+            f"{t_dense / t_late:5.1f}x  value rel. err {abs(a - b) / abs(b):.1e}  "
+            f"grad max err {np.abs(ga - gb).max():.1e} / {np.abs(gc - gb).max():.1e}"
         )
 
 
@@ -148,7 +162,43 @@ def crossover(rng):
         print(line)
 
 
-SECTIONS = {"methods": methods, "rewrite": rewrite, "warm": warm, "crossover": crossover}
+def psd(rng, n=2000, repeats=7):
+    X = pt.matrix("X", shape=(n, n // 2))
+    S = X @ X.T
+    Xn = rng.normal(size=(n, n // 2)) / np.sqrt(n)
+    routes = {
+        "PSD rewrite (Lanczos on S)": value_and_grad(pt.linalg.norm(S, 2), X),
+        "Lanczos on SᵀS": value_and_grad(spectral_norm(S), X, get_default_mode()),
+        "dense": value_and_grad(pt.linalg.norm(S, 2), X, DENSE),
+    }
+    products = pytensor.function(
+        [X],
+        [leading_eigenpair(S)[2], leading_singular_triplet_products(S)],
+    )(Xn)
+    times = median_interleaved([lambda f=f: f(Xn) for f in routes.values()], repeats)
+    want = routes["dense"](Xn)
+    print(f"products: Lanczos on S {int(products[0])}, on SᵀS {int(products[1])} (2 per step)")
+    for (name, fn), t in zip(routes.items(), times, strict=True):
+        value, grad = fn(Xn)
+        print(
+            f"{name:28s} {1e3 * t:8.1f} ms  value rel. err {abs(value - want[0]) / want[0]:.1e}  "
+            f"grad max err {np.abs(grad - want[1]).max():.1e}"
+        )
+
+
+def leading_singular_triplet_products(A):
+    """Products with ``A`` and ``Aᵀ`` (one each per Lanczos step on ``AᵀA``)."""
+    v0, props = lanczos_inputs(A, None, 30, None, None, CROSSOVER)
+    return 2 * apply_symbolic(LeadingSingularTriplet, props, A, v0)[3]
+
+
+SECTIONS = {
+    "methods": methods,
+    "rewrite": rewrite,
+    "warm": warm,
+    "psd": psd,
+    "crossover": crossover,
+}
 
 if __name__ == "__main__":
     rng = np.random.default_rng(0)

@@ -13,7 +13,6 @@ of them alike).
 """
 
 import sys
-import time
 
 import numpy as np
 import pytensor
@@ -21,6 +20,7 @@ import pytensor.tensor as pt
 from pytensor.compile.mode import get_default_mode
 from pytensor.gradient import grad, hessian_vector_product
 from pytensor.graph import rewrite_graph
+from timing import median_interleaved
 
 from pytensor_spectral import eigvals, spectral_abscissa, ssa
 
@@ -42,19 +42,6 @@ def compiled(f, n, mode=None, rewrite=False):
     first = pytensor.function([x], [y, grad(y, x)], mode=mode)
     second = pytensor.function([x, p], hessian_vector_product(y, x, p), mode=mode)
     return first, second
-
-
-def median_interleaved(calls, repeats):
-    """Median seconds per call of each of ``calls`` over ``repeats`` interleaved rounds."""
-    for call in calls:
-        call()
-    times = [[] for _ in calls]
-    for _ in range(repeats):
-        for t, call in zip(times, calls, strict=True):
-            start = time.perf_counter()
-            call()
-            t.append(time.perf_counter() - start)
-    return [float(np.median(t)) for t in times]
 
 
 def schur_based(n, repeats=7):

@@ -3,7 +3,7 @@
 from importlib.util import find_spec
 
 import pytensor_spectral.link.numba
-import pytensor_spectral.rewrites  # registers the graph rewrites
+import pytensor_spectral.rewriting  # registers the graph rewrites
 from pytensor_spectral.abscissa import (
     jacobian_numerical_abscissa,
     numerical_abscissa,

@@ -29,7 +29,28 @@ SYMMETRIC = {
     "max(eigvalsh)": lambda A: pt.max(pt.linalg.eigvalsh(A)),
     "eigvalsh[-1]": lambda A: pt.linalg.eigvalsh(A)[-1],
     "eigh[0][-1]": lambda A: pt.linalg.eigh(A)[0][-1],
+    "min(eigvalsh)": lambda A: pt.min(pt.linalg.eigvalsh(A)),
+    "eigvalsh[0]": lambda A: pt.linalg.eigvalsh(A)[0],
+    "eigh[0][0]": lambda A: pt.linalg.eigh(A)[0][0],
+    "max(abs(eigvalsh))": lambda A: pt.max(pt.abs(pt.linalg.eigvalsh(A))),
+    "max(abs(eigh[0]))": lambda A: pt.max(pt.abs(pt.linalg.eigh(A)[0])),
 }
+# Test matrices have a simple, well-separated *largest* eigenvalue; the patterns at the
+# other end of the spectrum get them negated (then the smallest is), the largest-magnitude
+# ones shifted by 0.1 (then |λmax| = 1.1 exceeds |λmin| ≤ 0.9 + rounding).
+AT_THE_OTHER_END = {
+    "min(eigvalsh)": lambda M: -M,
+    "eigvalsh[0]": lambda M: -M,
+    "eigh[0][0]": lambda M: -M,
+    "max(abs(eigvalsh))": lambda M: M + 0.1 * np.eye(len(M)),
+    "max(abs(eigh[0]))": lambda M: M + 0.1 * np.eye(len(M)),
+}
+
+
+def for_pattern(pattern, M):
+    return AT_THE_OTHER_END.get(pattern, lambda M: M)(M)
+
+
 SINGULAR = {
     "max(svd)": lambda A: pt.max(pt.linalg.svd(A, compute_uv=False)),
     "svd[0]": lambda A: pt.linalg.svd(A, compute_uv=False)[0],
@@ -80,6 +101,7 @@ def test_symmetric_rewrites_fire_and_match_dense(pattern):
     assert not all_op_types(fast) & DENSE_OPS
     assert op_types(dense) & DENSE_OPS
     for k, An in enumerate(symmetric_cases(rng)):
+        An = for_pattern(pattern, An)
         (a, ga), (b, gb) = fast(An), dense(An)
         np.testing.assert_allclose(a, b, rtol=1e-10)
         if k < 2:  # gradients where the leading eigenvalue is well separated
@@ -211,7 +233,7 @@ def test_rewrites_keep_the_hessian(pattern):
     for n, (fast, dense) in ((6, full), (N, hvp)):
         An = real_leading(rng, n)
         if pattern in SYMMETRIC:
-            An = with_gap(rng, n, 0.5)
+            An = for_pattern(pattern, with_gap(rng, n, 0.5))
         p = rng.normal(size=n * n)
         want = dense(An.ravel(), p)
         np.testing.assert_allclose(fast(An.ravel(), p), want, atol=1e-8 * np.abs(want).max())
