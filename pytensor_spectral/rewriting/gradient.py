@@ -56,13 +56,14 @@ def _adds_broadcast_axes(op) -> bool:
 
 
 def _strip(var):
-    """``var`` without added broadcast axes, ``diagonal(diag(·))`` and casts."""
+    """``var`` without added broadcast axes, ``diagonal(diag(·))`` and casts of booleans."""
     while var.owner is not None:
         op = var.owner.op
         inner = var.owner.inputs[0]
-        if _adds_broadcast_axes(op) or (
-            isinstance(op, Elemwise) and isinstance(op.scalar_op, ps.Cast)
-        ):
+        cast_of_bool = (
+            isinstance(op, Elemwise) and isinstance(op.scalar_op, ps.Cast) and inner.dtype == "bool"
+        )
+        if _adds_broadcast_axes(op) or cast_of_bool:
             var = inner
         elif isinstance(op, ExtractDiag) and op.offset == 0 and inner.owner is not None:
             if not isinstance(core_op(inner.owner), AllocDiag):
@@ -107,11 +108,12 @@ def _leading_weight(g, decomposition, lead: int):
     op = owner.op
     if isinstance(op, Elemwise) and isinstance(op.scalar_op, ps.Mul):
         spread = [x for x in owner.inputs if not x.type.broadcastable[-1]]
-        if len(spread) != 1:
+        factors = [x for x in owner.inputs if x.type.broadcastable[-1]]
+        if len(spread) != 1 or not all(all(x.type.broadcastable) for x in factors):
             return None
         weight = _leading_weight(spread[0], decomposition, lead)
-        for x in owner.inputs:
-            if x is not spread[0] and weight is not None:
+        for x in factors:
+            if weight is not None:
                 weight = weight * pt.squeeze(x)
         return weight
     if isinstance(op, Elemwise) and isinstance(op.scalar_op, ps.EQ):
@@ -120,7 +122,7 @@ def _leading_weight(g, decomposition, lead: int):
             if _same_decomposition(values, decomposition) and _is_max_of(m, values):
                 return pt.constant(1.0)
         return None
-    if isinstance(op, IncSubtensor) and len(owner.inputs) == 3:
+    if isinstance(op, IncSubtensor) and len(op.idx_list) == 1 and isinstance(op.idx_list[0], int):
         zeros, c, index = owner.inputs
         size = g.type.shape[-1]
         leads = {lead} if size is None else {lead, lead % size}
