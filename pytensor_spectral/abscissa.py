@@ -143,8 +143,8 @@ class LeadingEigenvalueHessian(Op):
 
 
 def symmetric_part(A: Variable) -> Variable:
-    """:math:`(A + A^\top)/2`."""
-    return 0.5 * (A + A.T)
+    """:math:`(A + A^\top)/2` (of the last two axes)."""
+    return 0.5 * (A + A.mT)
 
 
 class NumericalAbscissa(Op):

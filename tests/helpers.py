@@ -7,6 +7,7 @@ import numpy as np
 import pytensor
 import scipy.linalg
 from pytensor.compile.mode import Mode, get_default_mode, get_mode
+from pytensor.graph.traversal import applys_between
 from scipy.optimize import brentq
 
 
@@ -55,6 +56,11 @@ def op_types(fn):
         op = node.op
         out.add(type(getattr(op, "core_op", op)))
     return out
+
+
+def graph_op_types(inputs, outputs):
+    """Types of the core ops of a symbolic graph between ``inputs`` and ``outputs``."""
+    return {type(getattr(n.op, "core_op", n.op)) for n in applys_between(inputs, outputs)}
 
 
 def compare_backends(inputs, outputs, values, rtol=1e-12):

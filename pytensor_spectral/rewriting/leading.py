@@ -38,7 +38,7 @@ from pytensor.tensor.rewriting.blockwise import blockwise_of
 from pytensor.tensor.subtensor import Subtensor
 
 from pytensor_spectral._graph import _apply
-from pytensor_spectral.abscissa import spectral_abscissa
+from pytensor_spectral.abscissa import spectral_abscissa, symmetric_part
 from pytensor_spectral.eig import Eigvals, SchurEig
 from pytensor_spectral.rewriting._match import (
     absolute_input,
@@ -124,14 +124,13 @@ def extreme_eigenvalue_of_eigh(fgraph, node):
     lower = core_op(owner).lower
     if kind == "max|λ|" and _positive_semidefinite(fgraph, S):
         kind = "max"
-    value = {
-        "max": lambda: leading_eigvalsh(S, lower=lower),
-        "min": lambda: -leading_eigvalsh(-S, lower=lower),
-        "max(-λ)": lambda: leading_eigvalsh(-S, lower=lower),
-        "max|λ|": lambda: pt.maximum(
-            leading_eigvalsh(S, lower=lower), leading_eigvalsh(-S, lower=lower)
-        ),
-    }[kind]()
+    if kind == "max":
+        value = leading_eigvalsh(S, lower=lower)
+    elif kind == "max|λ|":
+        value = pt.maximum(leading_eigvalsh(S, lower=lower), leading_eigvalsh(-S, lower=lower))
+    else:  # max(-λ) = -λmin = λmax(-S)
+        value = leading_eigvalsh(-S, lower=lower)
+        value = -value if kind == "min" else value
     return replace(node, reduce_rest, value)
 
 
@@ -161,7 +160,7 @@ def leading_singular_value(fgraph, node):
     if statically_small(A):
         return None
     if _positive_semidefinite(fgraph, A):
-        return replace(node, reduce_rest, leading_eigvalsh(0.5 * (A + A.mT)))
+        return replace(node, reduce_rest, leading_eigvalsh(symmetric_part(A)))
     return replace(node, reduce_rest, spectral_norm(A))
 
 
