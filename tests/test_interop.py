@@ -239,3 +239,20 @@ def test_gradient_rewrite_keeps_hessians_and_leaves_other_cotangents_alone():
     A = pt.matrix("A", shape=(n, n))
     total = pt.sum(pt.linalg.eigvalsh(A) ** 2)
     assert all_op_types(pytensor.function([A], pytensor.grad(total, A))) & {Eigh, Eigvalsh}
+
+
+def test_psd_rewrite_keeps_the_hessian():
+    """``norm(X Xᵀ, 2)``: the Hessian-vector product of the rewritten graph (one Lanczos
+    on ``X Xᵀ``) equals the un-rewritten dense one (cvm mode)."""
+    rows, cols = N, N // 2
+    x, p = pt.vector("x", shape=(rows * cols,)), pt.vector("p", shape=(rows * cols,))
+    X = x.reshape((rows, cols))
+    y = pt.linalg.norm(X @ X.T, 2)
+    hvp = pytensor.gradient.hessian_vector_product
+    fast = pytensor.function([x, p], hvp(rewritten(y), x, p), mode=MODES["cvm"])
+    dense = pytensor.function([x, p], hvp(y, x, p), mode=MODES["cvm"].excluding("spectral"))
+    assert leading_ops(fast) == [SymmetricLeadingEigenpair]
+    rng = np.random.default_rng(6)
+    xn, pn = rng.normal(size=rows * cols), rng.normal(size=rows * cols)
+    want = dense(xn, pn)
+    np.testing.assert_allclose(fast(xn, pn), want, atol=1e-8 * np.abs(want).max())
