@@ -25,7 +25,10 @@ import pytensor
 import pytensor.tensor as pt
 import scipy.linalg
 from pytensor.compile.mode import Mode, get_mode
-from pytensor.link.numba.dispatch.basic import generate_fallback_impl, numba_funcify_and_cache_key
+from pytensor.link.numba.dispatch.basic import (
+    generate_fallback_impl,
+    numba_funcify_and_cache_key,
+)
 from timing import best
 
 from pytensor_spectral import (
@@ -35,8 +38,9 @@ from pytensor_spectral import (
     spectral_abscissa,
     spectral_norm,
 )
-from pytensor_spectral.abscissa import LeadingEigenvalue, NumericalAbscissa
+from pytensor_spectral.abscissa import LeadingEigenvalue
 from pytensor_spectral.eig import Eigvals
+from pytensor_spectral.numerical_abscissa import NumericalAbscissa
 
 
 MODES = {"numba": get_mode("NUMBA"), "cvm": Mode(linker="cvm", optimizer="fast_run")}
@@ -118,7 +122,9 @@ def overhead(n, repeat=7):
     print(f"\nn = {n}: time per call (µs) and ratio to the first direct call")
     for name, (graph, directs, object_graph) in cases().items():
         value = Sn if "(S)" in name else An
-        direct_times = {label: best(lambda f=f: f(value), number, repeat) for label, f in directs}
+        direct_times = {
+            label: best(lambda f=f: f(value), number, repeat) for label, f in directs
+        }
         reference = next(iter(direct_times.values()))
         row = [f"{label} {1e6 * t:8.1f}" for label, t in direct_times.items()]
         A = pt.tensor("A", shape=(None, None))

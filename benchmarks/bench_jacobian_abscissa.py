@@ -47,7 +47,11 @@ def main(n):
     rng = np.random.default_rng(0)
     z, W, b = pt.vector("z"), pt.matrix("W"), pt.vector("b")
     f = pt.tanh(W @ z + b)
-    values = [rng.normal(size=n), rng.normal(size=(n, n)) / np.sqrt(n), rng.normal(size=n)]
+    values = [
+        rng.normal(size=n),
+        rng.normal(size=(n, n)) / np.sqrt(n),
+        rng.normal(size=n),
+    ]
     lam, _ = jacobian_numerical_abscissa(f, z)
     dense = numerical_abscissa(pytensor.gradient.jacobian(f, z))
     results = {}
@@ -63,7 +67,9 @@ def main(n):
             f"peak memory growth {memory_text}"
         )
     (v1, t1), (v2, t2) = results.values()
-    print(f"relative difference {abs(v1 - v2) / abs(v2):.1e}; matrix-free {t2 / t1:.1f}x faster")
+    print(
+        f"relative difference {abs(v1 - v2) / abs(v2):.1e}; matrix-free {t2 / t1:.1f}x faster"
+    )
 
 
 if __name__ == "__main__":

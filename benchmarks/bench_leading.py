@@ -85,7 +85,9 @@ def power_products(S, tol=1e-10, cap=20000):
 def methods(rng):
     n = 1000
     S = pt.matrix("S", shape=(n, n))
-    _, _, converged, products = max_eigenpair(lambda q: S @ q, n, tol=1e-10, max_restarts=700)
+    _, _, converged, products = max_eigenpair(
+        lambda q: S @ q, n, tol=1e-10, max_restarts=700
+    )
     lanczos = pytensor.function([S], [products, converged])
     cases = {f"gap {g:g}": with_gap(rng, n, 2 * g) for g in (0.5, 1e-1, 1e-2, 1e-3)}
     cases |= {"GOE": goe(rng, n), "Wishart": wishart(rng, n)}
@@ -117,7 +119,9 @@ def rewrite(rng):
     ]
     for name, expr, M, Mn in cases:
         fast = value_and_grad(expr, M)
-        late = value_and_grad(expr, M, get_default_mode())  # grad first, rewritten when compiled
+        late = value_and_grad(
+            expr, M, get_default_mode()
+        )  # grad first, rewritten when compiled
         dense = value_and_grad(expr, M, DENSE)
         t_fast, t_late, t_dense = median_interleaved(
             [lambda: fast(Mn), lambda: late(Mn), lambda: dense(Mn)], repeats=5
@@ -136,7 +140,9 @@ def warm(rng, steps=50, n=1000, learning_rate=0.1):
     for warm_start in (False, True):
         d = pytensor.shared(np.zeros(n), name="d")
         v = pytensor.shared(np.ones(n) / np.sqrt(n), name="v")
-        lam, v_new, products = leading_eigenpair(S + pt.diag(d), v if warm_start else None)
+        lam, v_new, products = leading_eigenpair(
+            S + pt.diag(d), v if warm_start else None
+        )
         loss = lam + 0.5 * pt.sum(d**2)
         updates = {d: d - learning_rate * pytensor.grad(loss, d)}
         if warm_start:
@@ -152,7 +158,9 @@ def warm(rng, steps=50, n=1000, learning_rate=0.1):
 def crossover(rng):
     for n in (25, 30, 40, 50, 75, 100, 200):
         A = pt.matrix("A", shape=(n, n))
-        iterative = value_and_grad(leading_eigenpair(A, crossover=0)[0], A, get_default_mode())
+        iterative = value_and_grad(
+            leading_eigenpair(A, crossover=0)[0], A, get_default_mode()
+        )
         dense = value_and_grad(pt.max(pt.linalg.eigvalsh(A)), A, DENSE)
         line = f"n = {n:4d}"
         for name, make in (("Wishart", wishart), ("GOE", goe)):
@@ -177,7 +185,9 @@ def psd(rng, n=2000, repeats=7):
     )(Xn)
     times = median_interleaved([lambda f=f: f(Xn) for f in routes.values()], repeats)
     want = routes["dense"](Xn)
-    print(f"products: Lanczos on S {int(products[0])}, on SᵀS {int(products[1])} (2 per step)")
+    print(
+        f"products: Lanczos on S {int(products[0])}, on SᵀS {int(products[1])} (2 per step)"
+    )
     for (name, fn), t in zip(routes.items(), times, strict=True):
         value, grad = fn(Xn)
         print(

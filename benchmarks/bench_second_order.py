@@ -71,7 +71,9 @@ def leading(n, repeats=5):
     _, fast = compiled(f, n, rewrite=True)
     _, dense = compiled(f, n, mode=DENSE)
     hp_fast, hp_dense = fast(x, p), dense(x, p)
-    t_fast, t_dense = median_interleaved([lambda: fast(x, p), lambda: dense(x, p)], repeats)
+    t_fast, t_dense = median_interleaved(
+        [lambda: fast(x, p), lambda: dense(x, p)], repeats
+    )
     error = np.abs(hp_fast - hp_dense).max() / np.abs(hp_dense).max()
     print(f"max(eigvalsh(S)) HVP, n = {n} (GOE), median of {repeats} interleaved runs")
     print(

@@ -67,7 +67,9 @@ def sample(model, draws=200, tune=200, chains=2, seed=1, nuts_sampler="pymc"):
     gradient is the ops' own pullback (a JAX custom VJP)."""
     options = {
         "pymc": {"init": "adapt_diag", "cores": 1},
-        "numpyro": {"nuts": {"chain_method": "vectorized"}},  # one CPU device: vmap the chains
+        "numpyro": {
+            "nuts": {"chain_method": "vectorized"}
+        },  # one CPU device: vmap the chains
     }.get(nuts_sampler, {})
     with model:
         return pm.sample(

@@ -4,16 +4,16 @@ from importlib.util import find_spec
 
 import pytensor_spectral.link.numba
 import pytensor_spectral.rewriting  # registers the graph rewrites
-from pytensor_spectral.abscissa import (
+from pytensor_spectral.abscissa import spectral_abscissa, spectral_radius
+from pytensor_spectral.eig import as_complex, eig, eigvals
+from pytensor_spectral.eigengap import eigengap
+from pytensor_spectral.numerical_abscissa import (
     jacobian_numerical_abscissa,
     numerical_abscissa,
-    spectral_abscissa,
-    spectral_radius,
 )
-from pytensor_spectral.eig import as_complex, eig, eigvals
 from pytensor_spectral.ssa import ssa
 from pytensor_spectral.svd import leading_singular_triplet, spectral_norm
-from pytensor_spectral.symmetric import eigengap, leading_eigvalsh
+from pytensor_spectral.symmetric import leading_eigvalsh
 
 
 if find_spec("jax") is not None:  # the optional extra [jax]

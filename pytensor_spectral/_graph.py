@@ -1,7 +1,9 @@
 """Graph helpers shared by all ops: input checks, applying an op to a (batch of) matrices,
 output types, and pieces of the pullbacks."""
 
+import importlib
 from collections.abc import Callable
+from types import ModuleType
 
 import numpy as np
 import pytensor
@@ -14,6 +16,27 @@ from pytensor.raise_op import CheckAndRaise
 from pytensor.tensor import TensorLike, as_tensor_variable
 from pytensor.tensor.blockwise import Blockwise
 from pytensor.tensor.type import TensorType
+
+
+class LazyModule:
+    """A module imported at its first attribute access.
+
+    The ops reach their Numba kernels through it: the kernels import PyTensor's Numba
+    LAPACK bindings, whose package imports all of ``pytensor.tensor``, so an op module
+    that imported them eagerly could not itself be imported while ``pytensor.tensor``
+    initializes (where PyTensor's own linear-algebra modules live).
+    """
+
+    __slots__ = ("_module", "_name")
+
+    def __init__(self, name: str):
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attribute: str):
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attribute)
 
 
 class CheckFinite(Op):
@@ -67,7 +90,7 @@ def entry_scale(A: Variable) -> Variable:
     Neither ``ifelse`` (it is used in pullback graphs, which ``Blockwise``
     vectorizes) nor ``disconnected_grad``, which stops PyTensor from hoisting ``A / c``
     out of a ``scan`` that uses it: the Lanczos and CG loops then divided the whole
-    matrix at every step (4× slower at n = 2000).
+    matrix at every step (4x slower at n = 2000).
 
     Dividing by it brings the entries to order one, so that squares of entries (Lanczos on
     ``AᵀA``, norms) neither overflow nor underflow; for the positively homogeneous
@@ -79,7 +102,9 @@ def entry_scale(A: Variable) -> Variable:
     return pt.cast(pt.exp2(pt.round(pt.log2(safe))), A.dtype)
 
 
-def partial_derivatives(cost_of: Callable[..., Variable], inputs: list[Variable]) -> list[Variable]:
+def partial_derivatives(
+    cost_of: Callable[..., Variable], inputs: list[Variable]
+) -> list[Variable]:
     """Partial derivatives of ``cost_of(*inputs)`` with respect to each of ``inputs``.
 
     The cost is built on stand-ins and differentiated there, then the stand-ins are
@@ -92,7 +117,9 @@ def partial_derivatives(cost_of: Callable[..., Variable], inputs: list[Variable]
     return graph_replace(grads, dict(zip(stand_ins, inputs, strict=True)), strict=False)
 
 
-def as_square_float_matrix(A: TensorLike, op_name: str, *, batched: bool = False) -> Variable:
+def as_square_float_matrix(
+    A: TensorLike, op_name: str, *, batched: bool = False
+) -> Variable:
     """Return ``A`` as a float matrix (or, if ``batched``, a batch of them), checking what
     the static type shows.
 
@@ -105,7 +132,9 @@ def as_square_float_matrix(A: TensorLike, op_name: str, *, batched: bool = False
         raise ValueError(f"{op_name} expects a matrix, got ndim={A.type.ndim}")
     m, n = A.type.shape[-2:]
     if m is not None and n is not None and m != n:
-        raise ValueError(f"{op_name} expects a square matrix, got static shape {(m, n)}")
+        raise ValueError(
+            f"{op_name} expects a square matrix, got static shape {(m, n)}"
+        )
     return as_real_float(A, op_name)
 
 
@@ -120,7 +149,9 @@ def as_real_float(A: Variable, op_name: str) -> Variable:
 def _require_ndim(A: TensorLike, op_name: str) -> Variable:
     A = pt.as_tensor_variable(A)
     if A.type.ndim < 2:
-        raise ValueError(f"{op_name} expects a (batch of) matrices, got ndim={A.type.ndim}")
+        raise ValueError(
+            f"{op_name} expects a (batch of) matrices, got ndim={A.type.ndim}"
+        )
     return A
 
 

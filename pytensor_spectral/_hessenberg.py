@@ -20,6 +20,7 @@ from pytensor_spectral._schur import ieee_kernel
 
 REAL_PART = 0
 MODULUS = 1
+MEASURE_CODES = {"real": REAL_PART, "modulus": MODULUS}  # LeadingEigenvalue.measure
 
 
 def hessenberg_eigvals(A):
@@ -55,7 +56,14 @@ def _hessenberg_eigvals_impl(A):
         ihi = val_to_int_ptr(n)
         info = val_to_int_ptr(0)
         gebal(
-            val_to_int_ptr(ord("B")), val_to_int_ptr(n), R.ctypes, ld, ilo, ihi, scale.ctypes, info
+            val_to_int_ptr(ord("B")),
+            val_to_int_ptr(n),
+            R.ctypes,
+            ld,
+            ilo,
+            ihi,
+            scale.ctypes,
+            info,
         )
         tau = np.empty(max(n - 1, 1), dtype=dtype)
         work = np.empty(1, dtype=dtype)
@@ -99,7 +107,9 @@ def _hessenberg_eigvals_impl(A):
                 info,
             )
         if int_ptr_to_val(info) != 0:
-            raise ValueError("The QR algorithm failed to compute all eigenvalues (hseqr)")
+            raise ValueError(
+                "The QR algorithm failed to compute all eigenvalues (hseqr)"
+            )
         return wr, wi, H, R, tau, scale, int_ptr_to_val(ilo), int_ptr_to_val(ihi)
 
     return impl
@@ -265,7 +275,9 @@ def leading_eigenvalue(A, measure):
     _schur.check_square_finite(A)
     n = A.shape[0]
     if n == 0:
-        raise ValueError("The spectral abscissa and radius of an empty matrix are undefined")
+        raise ValueError(
+            "The spectral abscissa and radius of an empty matrix are undefined"
+        )
     c = _schur.power_of_two_scale(A)
     value, G = _scaled_leading_eigenvalue(A / c, measure)
     return value * c, G
@@ -278,7 +290,7 @@ def _scaled_leading_eigenvalue(A, measure):
     k = leading_index(wr, wi, measure)
     value = wr[k] if measure == REAL_PART else np.hypot(wr[k], wi[k])
     g_re, g_im = _measure_cotangent(wr, wi, k, measure)
-    if g_re == 0 and g_im == 0:  # ρ(A) = 0: zero is returned as the (sub)gradient
+    if g_re == 0 and g_im == 0:  # rho(A) = 0: zero is returned as the (sub)gradient
         return value, np.zeros_like(A)
     if _is_repeated(H, wr, wi, k):
         return value, _schur_gradient(A, measure)
@@ -286,7 +298,11 @@ def _scaled_leading_eigenvalue(A, measure):
     if not ok:
         return value, _schur_gradient(A, measure)
     # c = ḡ / conj(s), s = yᴴx; G = Re(c y xᴴ) = Re(c y) x_reᵀ + Im(c y) x_imᵀ
-    s = np.sum(y_re * x_re) + np.sum(y_im * x_im) + 1j * (np.sum(y_re * x_im) - np.sum(y_im * x_re))
+    s = (
+        np.sum(y_re * x_re)
+        + np.sum(y_im * x_im)
+        + 1j * (np.sum(y_re * x_im) - np.sum(y_im * x_re))
+    )
     c = (g_re + 1j * g_im) * _schur.reciprocal(np.conj(s))
     cy_re = c.real * y_re - c.imag * y_im
     cy_im = c.real * y_im + c.imag * y_re

@@ -23,8 +23,8 @@ MAX_ITERATIONS = 100
 
 
 def shifted_lyapunov(T, s, adjoint):
-    """Solve ``(T − sI) X + X (T − sI)ᵀ = −I`` (or the adjoint, ``adjoint=True``,
-    ``(T − sI)ᵀ X + X (T − sI) = −I``) for quasi-triangular ``T`` in Schur form."""
+    """Solve ``(T - sI) X + X (T - sI)ᵀ = -I`` (or the adjoint, ``adjoint=True``,
+    ``(T - sI)ᵀ X + X (T - sI) = -I``) for quasi-triangular ``T`` in Schur form."""
     raise NotImplementedError("shifted_lyapunov is only callable from jitted code")
 
 
@@ -75,19 +75,19 @@ def symmetric_part_bound(A):
 
 @njit(cache=True)
 def normal_lower_bound(wr, eps):
-    """Root of ``Σ_k 1/(2(s − Re λ_k)) = 1/ε``: the SSA of a normal matrix with these
+    """Root of ``Σ_k 1/(2(s - Re λ_k)) = 1/ε``: the SSA of a normal matrix with these
     eigenvalue real parts, a lower bound of the SSA (``tr P(s)`` is at least this sum,
-    the diagonal of ``e^{Tt}`` being ``e^{λ_k t}``) and at least ``α + ε/2``.
+    the diagonal of ``e^{Tt}`` being ``e^{λ_k t}``) and at least ``alpha + ε/2``.
 
-    Newton's method on the concave, increasing ``1/Σ_k 1/(2(s − Re λ_k)) − ε`` from
-    ``α + ε/2`` converges monotonically from below; O(n) per step.
+    Newton's method on the concave, increasing ``1/Σ_k 1/(2(s - Re λ_k)) - ε`` from
+    ``alpha + ε/2`` converges monotonically from below; O(n) per step.
     """
     s = np.max(wr) + 0.5 * eps
     for _ in range(MAX_ITERATIONS):
         d = s - wr
         d_min = np.min(d)
         f = np.sum(0.5 / d)
-        # (ε − 1/f) f² / Σ 1/(2d²), with no product of two 1/d-sized factors (float32 range)
+        # (ε - 1/f) f² / Σ 1/(2d²), with no product of two 1/d-sized factors (float32 range)
         step = (eps * f - 1.0) * (f * d_min) * d_min / np.sum(0.5 * (d_min / d) ** 2)
         if not step > 16 * np.finfo(wr.dtype).eps * (abs(s) + eps):
             break
@@ -110,9 +110,9 @@ def ssa(A, eps):
     gradient ``G = Q R P Qᵀ / tr(R P)`` (``P, R`` the Lyapunov solution and its adjoint,
     in Schur coordinates), ``∂s/∂ε = 1 / (2 ε² tr(R P))`` and the number of Newton steps.
 
-    Newton's method runs on ``h(s) = 1/tr P(s) − ε`` (increasing, with
-    ``h'(s) = 2 tr(R P) / tr(P)²`` from ``d tr P/ds = −2 tr(R P)``), starting from the lower
-    end of the bracket ``α + ε/2 ≤ s ≤ ω + nε/2``; a step that leaves the current
+    Newton's method runs on ``h(s) = 1/tr P(s) - ε`` (increasing, with
+    ``h'(s) = 2 tr(R P) / tr(P)²`` from ``d tr P/ds = -2 tr(R P)``), starting from the lower
+    end of the bracket ``alpha + ε/2 ≤ s ≤ ω + nε/2``; a step that leaves the current
     bracket is replaced by bisection. For a normal matrix ``h`` is concave, so Newton
     from the left is monotone; the bracket makes it safe for non-normal ones.
 
@@ -120,11 +120,13 @@ def ssa(A, eps):
     (exact; ``ssa(cA, cε) = c ssa(A, ε)``, ``G`` and ``∂s/∂ε`` unchanged), and no product
     of two quantities of size ``1/ε`` is formed, so float32 matrices of entries ``1e±30``
     stay in range. An ``ε`` below ``100 ε_mach max |A_ij|`` raises ``ValueError``: the root
-    is then not resolved from ``α`` in working precision.
+    is then not resolved from ``alpha`` in working precision.
     """
     _schur.check_square_finite(A)
     if A.shape[0] == 0:
-        raise ValueError("ssa: the smoothed spectral abscissa of an empty matrix is undefined")
+        raise ValueError(
+            "ssa: the smoothed spectral abscissa of an empty matrix is undefined"
+        )
     check_eps(eps)
     largest = np.max(np.abs(A))
     if eps < 100 * np.finfo(A.dtype).eps * largest:
@@ -175,4 +177,6 @@ def _scaled_ssa(A, eps):
             G = Q @ (R_unit @ P) @ Q.T / rp
             return s + step, G, 1.0 / (2.0 * (eps * trace_r) * (eps * rp)), iteration
         s = s + step if lo < s + step < hi else 0.5 * (lo + hi)
-    raise ValueError("ssa: the root finder did not converge; the matrix may be too non-normal")
+    raise ValueError(
+        "ssa: the root finder did not converge; the matrix may be too non-normal"
+    )

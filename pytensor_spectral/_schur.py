@@ -345,9 +345,9 @@ def spectral_projector(T, VL, VR, wr, wi, label, c):
 
     From the cluster's eigenvectors when they are reliable. At a repeated eigenvalue
     ``trevc`` meets (nearly) zero pivots, and rounding-level couplings in ``T`` can make
-    the vectors of a semisimple cluster nearly parallel; then ``P_c = I − Σ_{d≠c} P_d``
+    the vectors of a semisimple cluster nearly parallel; then ``P_c = I - Σ_{d≠c} P_d``
     from the other clusters (when those are reliable), and the cluster counts as
-    defective unless ``‖(T − λI) P_c‖_F ≤ 10 · tol · ‖P_c‖_F`` (`repeated_tolerance`): a
+    defective unless ``‖(T - λI) P_c‖_F ≤ 10 · tol · ‖P_c‖_F`` (`repeated_tolerance`): a
     Jordan block leaves its nilpotent part there.
     """
     members = np.nonzero(label == c)[0]
@@ -416,7 +416,9 @@ def eigvals_pullback_unchecked(T, Q, wr, wi, g_re, g_im):
     g = g_re + 1j * g_im
     for c in range(n):
         if size[c] > 1:
-            gamma = np.mean(g[label == c])  # Re(γ P_cᴴ): the gradient of γ Σ_{k∈c} λ_k
+            gamma = np.mean(
+                g[label == c]
+            )  # Re(gamma P_cᴴ): the gradient of gamma Σ_{k∈c} λ_k
             P = spectral_projector(T, VL, VR, wr, wi, label, c)
             G += (gamma * P.conj().T).real.astype(T.dtype)
     return Q @ G @ Q.T
@@ -427,7 +429,7 @@ def _gauge_pullback(v_re, v_im, g_re, g_im):
     """Pull cotangents of gauge-fixed eigenvectors back to the unnormalized ones.
 
     For ``v = N(u) = u · conj(u_p) / (|u_p| ‖u‖)`` at ``‖v‖ = 1``, ``v_p > 0``:
-    ``ū = v̄ − Re(v̄ᴴ v) v + i Im(v̄ᴴ v) / v_p · e_p``.
+    ``ū = v̄ - Re(v̄ᴴ v) v + i Im(v̄ᴴ v) / v_p · e_p``.
     """
     u_re = g_re.copy()
     u_im = g_im.copy()
@@ -444,7 +446,7 @@ def _gauge_pullback(v_re, v_im, g_re, g_im):
 
 @njit(cache=True)
 def _mix_rows(R, wi):
-    """``Eᴴ R``: packed coordinates to complex ones, pair rows ``(j, j+1) → (R_j − iR_{j+1}, R_j + iR_{j+1})``."""
+    """``Eᴴ R``: packed coordinates to complex ones, pair rows ``(j, j+1) → (R_j - iR_{j+1}, R_j + iR_{j+1})``."""
     G = R.copy()
     for j in range(wi.shape[0]):
         if wi[j] > 0:
@@ -474,7 +476,7 @@ def eig_pullback(T, Q, wr, wi, v_re, v_im, gw_re, gw_im, gv_re, gv_im):
     """Cotangent of ``A`` for cotangents of all outputs of `eig`.
 
     With ``V`` the gauge-fixed eigenvectors, ``Ū`` the eigenvector cotangent pulled back
-    through the gauge, ``F_ij = 1/(λ_j − λ_i)`` (``i ≠ j``) and ``S = diag(s)``,
+    through the gauge, ``F_ij = 1/(λ_j - λ_i)`` (``i ≠ j``) and ``S = diag(s)``,
     ``s_k = y_kᴴ v_k`` for the left eigenvectors ``y_k = Q ỹ_k`` from ``trevc``:
     ``Ā = Re(Y S⁻ᴴ H Vᴴ)``, ``H = diag(ḡ) + conj(F) ∘ (Vᴴ Ū)``, since ``V⁻ᴴ = Y S⁻ᴴ``.
     Evaluated with real matrix products in packed storage.
@@ -525,7 +527,9 @@ def eigvals_pushforward(T, Q, wr, wi, dA):
     Dc = _complex_columns(D, wi, everything)
     dw = np.empty(n, dtype=np.complex128)
     for k in range(n):
-        dw[k] = np.sum(np.conj(Y[:, k]) * Dc[:, k]) * reciprocal(np.sum(np.conj(Y[:, k]) * X[:, k]))
+        dw[k] = np.sum(np.conj(Y[:, k]) * Dc[:, k]) * reciprocal(
+            np.sum(np.conj(Y[:, k]) * X[:, k])
+        )
     label = eigenvalue_clusters(T, wr, wi)
     for c in range(n):
         members = np.nonzero(label == c)[0]
@@ -543,7 +547,7 @@ def eigvals_pushforward(T, Q, wr, wi, dA):
 @njit(cache=True)
 def _mix_columns(R, wi):
     """``R E``: packed coordinates to complex ones, pair columns
-    ``(j, j+1) → (R_j + iR_{j+1}, R_j − iR_{j+1})`` (``X = P_X E`` for packed ``P_X``)."""
+    ``(j, j+1) → (R_j + iR_{j+1}, R_j - iR_{j+1})`` (``X = P_X E`` for packed ``P_X``)."""
     G = R.astype(np.complex128)
     for j in range(wi.shape[0]):
         if wi[j] > 0:
@@ -559,9 +563,9 @@ def eigvals_second_order(T, Q, wr, wi, g_re, g_im, C):
     ``⟨C, Ā(A, ḡ)⟩ = Σ_k Re(conj(ḡ_k) dλ_k[C])``, so the cotangent of ``ḡ`` is the
     eigenvalue tangent ``dλ[C] = diag(C̃)``, ``C̃ = X⁻¹ C X``, and the cotangent of ``A`` is
     the gradient of ``Σ_k Re(conj(ḡ_k) d²λ_k[C, E])`` in ``E``, where
-    ``d²λ_k[C, E] = Σ_{j≠k} (C̃_kj Ẽ_jk + Ẽ_kj C̃_jk) / (λ_k − λ_j)``:
+    ``d²λ_k[C, E] = Σ_{j≠k} (C̃_kj Ẽ_jk + Ẽ_kj C̃_jk) / (λ_k - λ_j)``:
 
-        ``H = Re(X⁻ᴴ M Xᴴ)``, ``M_pq = conj(C̃_qp) (ḡ_p − ḡ_q) / conj(λ_p − λ_q)`` (``p ≠ q``),
+        ``H = Re(X⁻ᴴ M Xᴴ)``, ``M_pq = conj(C̃_qp) (ḡ_p - ḡ_q) / conj(λ_p - λ_q)`` (``p ≠ q``),
 
     with ``X⁻¹`` the rows ``y_pᴴ / s_p`` from the left eigenvectors (``trevc``), no
     inverse. Real products in packed storage. Returns ``(H, dλ_re, dλ_im)``; repeated
@@ -590,7 +594,9 @@ def eigvals_second_order(T, Q, wr, wi, g_re, g_im, C):
         for q in range(n):
             if p != q:
                 M[p, q] = (
-                    np.conj(Ct[q, p] * reciprocal(s[q])) * (g[p] - g[q]) / np.conj(w[p] - w[q])
+                    np.conj(Ct[q, p] * reciprocal(s[q]))
+                    * (g[p] - g[q])
+                    / np.conj(w[p] - w[q])
                 )
         M[p] *= reciprocal(np.conj(s[p]))
     H = PY @ _unmix(M, wi).astype(T.dtype) @ PX.T
@@ -610,9 +616,9 @@ def leading_second_order(A, C, modulus):
 
     ``λ_k`` is the leading eigenvalue (positive-imaginary member of a pair). With
     ``ḡ = ∇m``, the result is `eigvals_second_order` for ``ḡ e_k`` plus, for the modulus,
-    the curvature of ``|z|`` (``[[y², −xy], [−xy, x²]] / |z|³`` in ``z = x + iy``) applied to
+    the curvature of ``|z|`` (``[[y², -xy], [-xy, x²]] / |z|³`` in ``z = x + iy``) applied to
     ``dλ_k[C]`` and pulled back through `eigvals_pullback`. A tie between distinct leading
-    eigenvalues, ``ρ = 0`` and repeated eigenvalues raise ``ValueError`` (no second
+    eigenvalues, ``rho = 0`` and repeated eigenvalues raise ``ValueError`` (no second
     derivative there). ``A`` is scaled by a power of two first (`power_of_two_scale`; the
     Hessian of a positively homogeneous measure scales as ``1/c``), so that ``|λ|³`` cannot
     overflow.

@@ -2,8 +2,8 @@
 
 A linear system ``dx/dt = A(K) x`` with static output feedback ``A(K) = A0 + B K C``
 (4 states, 1 input, 2 outputs) is unstable for ``K = 0``. The spectral abscissa
-``α(A) = max Re λ`` is not smooth (it jumps between eigenvalues), so the demo minimizes
-the smoothed spectral abscissa ``ssa(A(K))`` (an upper bound of ``α`` that is smooth in
+``alpha(A) = max Re λ`` is not smooth (it jumps between eigenvalues), so the demo minimizes
+the smoothed spectral abscissa ``ssa(A(K))`` (an upper bound of ``alpha`` that is smooth in
 ``K``) plus a small gain penalty ``μ‖K‖²`` (without it the optimum pushes one eigenvalue
 to ``-∞`` with an enormous gain) with SciPy's BFGS, fed by the exact gradient from
 ``pytensor.grad``. It prints the
@@ -38,7 +38,7 @@ GAIN_PENALTY = 1e-2
 
 
 def build():
-    """Compile ``k -> (objective, gradient)`` and ``k -> (α, w_re, w_im)`` for the flat
+    """Compile ``k -> (objective, gradient)`` and ``k -> (alpha, w_re, w_im)`` for the flat
     gain ``k``; the objective is ``ssa(A(K)) + μ‖K‖²``."""
     k = pt.vector("k")
     A = A0 + B @ k.reshape(GAIN_SHAPE) @ C
@@ -49,7 +49,9 @@ def build():
 
 
 def finite_difference(f, k, h=1e-6):
-    return np.array([(f(k + h * e)[0] - f(k - h * e)[0]) / (2 * h) for e in np.eye(k.size)])
+    return np.array(
+        [(f(k + h * e)[0] - f(k - h * e)[0]) / (2 * h) for e in np.eye(k.size)]
+    )
 
 
 def plot(path, before, after):
@@ -59,7 +61,9 @@ def plot(path, before, after):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        print("matplotlib not installed: no plot (pip install 'pytensor-spectral[plot]')")
+        print(
+            "matplotlib not installed: no plot (pip install 'pytensor-spectral[plot]')"
+        )
         return
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.axvline(0.0, color="grey", lw=0.8)
@@ -81,21 +85,30 @@ def main(plot_path="demo_eigenvalues.png"):
     s0, g0 = value_and_grad(k0)
     print(f"objective at K = 0: {s0:.4f}")
     print("d objective / dK, exact gradient    :", g0)
-    print("d objective / dK, finite differences:", finite_difference(value_and_grad, k0))
+    print(
+        "d objective / dK, finite differences:", finite_difference(value_and_grad, k0)
+    )
 
     def report(intermediate_result):
         alpha = spectrum(intermediate_result.x)[0]
-        print(f"  iter {report.n:2d}: objective {intermediate_result.fun:+.5f}  α = {alpha:+.5f}")
+        print(
+            f"  iter {report.n:2d}: objective {intermediate_result.fun:+.5f}  alpha = {alpha:+.5f}"
+        )
         report.n += 1
 
     report.n = 1
     result = minimize(value_and_grad, k0, jac=True, method="BFGS", callback=report)
     alpha, w_re, w_im = spectrum(result.x)
     after = w_re + 1j * w_im
-    print(f"BFGS: {result.nit} iterations, {result.nfev} evaluations ({result.message})")
+    print(
+        f"BFGS: {result.nit} iterations, {result.nfev} evaluations ({result.message})"
+    )
     print("K =", np.round(result.x.reshape(GAIN_SHAPE), 4))
     print("A(K) eigenvalues:", np.round(after, 4))
-    print(f"spectral abscissa after: {alpha:+.4f}", "(stable)" if alpha < 0 else "(NOT stable)")
+    print(
+        f"spectral abscissa after: {alpha:+.4f}",
+        "(stable)" if alpha < 0 else "(NOT stable)",
+    )
     plot(plot_path, before, after)
     return alpha0, alpha
 

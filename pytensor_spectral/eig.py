@@ -18,8 +18,8 @@ from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
 from pytensor.tensor import TensorLike
 
-from pytensor_spectral import _schur
 from pytensor_spectral._graph import (
+    LazyModule,
     _apply,
     _matrix,
     _static_size,
@@ -28,6 +28,9 @@ from pytensor_spectral._graph import (
     as_square_float_matrix,
     partial_derivatives,
 )
+
+
+_schur = LazyModule("pytensor_spectral._schur")
 
 
 class SchurEig(Op):
@@ -74,7 +77,9 @@ class SchurEig(Op):
         w_re, w_im, *rest = outputs
         T, Q = rest[-2:]
         if any(not isinstance(g.type, DisconnectedType) for g in cotangents[-2:]):
-            raise NotImplementedError("The Schur factors of SchurEig are not differentiable")
+            raise NotImplementedError(
+                "The Schur factors of SchurEig are not differentiable"
+            )
         gw_re, gw_im = _zeros_if_disconnected(cotangents[:2], (w_re, w_im))
         vec_cotangents = cotangents[2:-2]
         if any(not isinstance(g.type, DisconnectedType) for g in vec_cotangents):
@@ -103,7 +108,9 @@ class SchurEig(Op):
         if isinstance(dA.type, DisconnectedType):
             return [disconnected_type() for _ in outputs]
         if self.compute_v:
-            raise NotImplementedError("The pushforward of eigenvectors is not implemented")
+            raise NotImplementedError(
+                "The pushforward of eigenvectors is not implemented"
+            )
         w_re, w_im, T, Q = outputs
         dw_re, dw_im = EigvalsPushforward()(T, Q, w_re, w_im, dA)
         return [dw_re, dw_im, disconnected_type(), disconnected_type()]
@@ -138,7 +145,9 @@ class Eigvals(Op):
         schur_eig = SchurEig(compute_v=False)
         w_re, w_im, T, Q = schur_eig(inputs[0])
         return schur_eig.pullback(
-            inputs, [w_re, w_im, T, Q], [*cotangents, disconnected_type(), disconnected_type()]
+            inputs,
+            [w_re, w_im, T, Q],
+            [*cotangents, disconnected_type(), disconnected_type()],
         )
 
 
@@ -151,8 +160,8 @@ class EigvalsPullback(Op):
 
     with right/left eigenvectors ``x_k = Q x̃_k``, ``y_k = Q ỹ_k`` of the quasi-triangular
     ``T`` (LAPACK ``trevc``); the sum is three real matrix products in packed storage.
-    A cluster of repeated eigenvalues contributes ``γ P_cᵀ`` (``P_c`` its spectral
-    projector, ``γ`` the mean cotangent of the cluster), so eigenvalue-symmetric losses
+    A cluster of repeated eigenvalues contributes ``gamma P_cᵀ`` (``P_c`` its spectral
+    projector, ``gamma`` the mean cotangent of the cluster), so eigenvalue-symmetric losses
     keep their exact gradient.
 
     Inputs ``(A, T, Q, w_re, w_im, g_re, g_im)``: ``T, Q, w`` are the Schur form and
@@ -182,7 +191,9 @@ class EigvalsPullback(Op):
 
     def pullback(self, inputs, outputs, cotangents):
         _, T, Q, w_re, w_im, g_re, g_im = inputs
-        A_bar, g_re_bar, g_im_bar = EigvalsHessian()(T, Q, w_re, w_im, g_re, g_im, cotangents[0])
+        A_bar, g_re_bar, g_im_bar = EigvalsHessian()(
+            T, Q, w_re, w_im, g_re, g_im, cotangents[0]
+        )
         return [A_bar, *(disconnected_type() for _ in range(4)), g_re_bar, g_im_bar]
 
     def pushforward(self, inputs, outputs, tangents):
@@ -192,7 +203,8 @@ class EigvalsPullback(Op):
         if not isinstance(dA.type, DisconnectedType):
             terms.append(EigvalsHessian()(T, Q, w_re, w_im, g_re, g_im, dA)[0])
         if not (
-            isinstance(dg_re.type, DisconnectedType) and isinstance(dg_im.type, DisconnectedType)
+            isinstance(dg_re.type, DisconnectedType)
+            and isinstance(dg_im.type, DisconnectedType)
         ):
             dg_re, dg_im = _zeros_if_disconnected([dg_re, dg_im], [g_re, g_im])
             terms.append(self(A, T, Q, w_re, w_im, dg_re, dg_im))
@@ -224,7 +236,9 @@ class EigvalsHessian(Op):
 
     def make_node(self, T, Q, w_re, w_im, g_re, g_im, C):
         inputs = [pt.as_tensor_variable(x) for x in (T, Q, w_re, w_im, g_re, g_im, C)]
-        return Apply(self, inputs, [inputs[0].type(), inputs[2].type(), inputs[3].type()])
+        return Apply(
+            self, inputs, [inputs[0].type(), inputs[2].type(), inputs[3].type()]
+        )
 
     def perform(self, node, inputs, outputs):
         T, Q, wr, wi, g_re, g_im, C = inputs
@@ -273,7 +287,9 @@ class EigPullback(Op):
     """
 
     __props__ = ()
-    gufunc_signature = "(m,m),(m,m),(m,m),(m),(m),(m,m),(m,m),(m),(m),(m,m),(m,m)->(m,m)"
+    gufunc_signature = (
+        "(m,m),(m,m),(m,m),(m),(m),(m,m),(m,m),(m),(m),(m,m),(m,m)->(m,m)"
+    )
 
     def make_node(self, *args):
         inputs = [pt.as_tensor_variable(x) for x in args]
@@ -296,7 +312,9 @@ class EigPullback(Op):
         def cost(A, *cotangents_of_outputs):
             w_re, w_im, v_re, v_im, T, Q = SchurEig(compute_v=True)(A)
             W = InverseAdjointEigvecs()(T, Q, w_im, v_re, v_im)
-            A_bar = eig_pullback_graph(w_re, w_im, v_re, v_im, *W, *cotangents_of_outputs)
+            A_bar = eig_pullback_graph(
+                w_re, w_im, v_re, v_im, *W, *cotangents_of_outputs
+            )
             return pt.sum(cotangents[0] * A_bar)
 
         grads = partial_derivatives(cost, [A, gw_re, gw_im, gv_re, gv_im])
@@ -348,13 +366,13 @@ def _ctranspose(a):
 
 def eig_pullback_graph(w_re, w_im, v_re, v_im, W_re, W_im, gw_re, gw_im, gv_re, gv_im):
     """`EigPullback`'s formula as a differentiable graph of `eig`'s outputs and
-    ``W = V⁻ᴴ``: gauge pullback ``Ū = v̄ − Re(v̄ᴴv) v + i Im(v̄ᴴv)/v_p e_p``, then
+    ``W = V⁻ᴴ``: gauge pullback ``Ū = v̄ - Re(v̄ᴴv) v + i Im(v̄ᴴv)/v_p e_p``, then
     ``Ā = Re(W H Vᴴ)`` with ``H = diag(ḡ) + conj(F) ∘ (Vᴴ Ū)``."""
     n = v_re.shape[0]
     columns = pt.arange(n)
     z_re = pt.sum(gv_re * v_re + gv_im * v_im, axis=0)
     z_im = pt.sum(gv_re * v_im - gv_im * v_re, axis=0)
-    # a row of -1 below: NumPy's argmax of a 0 × 0 array raises, of a 1 × 0 one it does not
+    # a row of -1 below: NumPy's argmax of a 0 x 0 array raises, of a 1 x 0 one it does not
     size = pt.concatenate([v_re**2 + v_im**2, -pt.ones((1, n), dtype=v_re.dtype)])
     p = pt.argmax(size, axis=0)
     u_re = gv_re - z_re * v_re

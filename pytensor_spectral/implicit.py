@@ -91,7 +91,9 @@ class CheckedSymmetricSolve(TensorSymbolicOp):
     def pushforward(self, inputs, outputs, tangents):
         K, _, norm = inputs
         (x,) = outputs
-        dK, dr, _ = (None if isinstance(t.type, DisconnectedType) else t for t in tangents)
+        dK, dr, _ = (
+            None if isinstance(t.type, DisconnectedType) else t for t in tangents
+        )
         if dK is None and dr is None:
             return [pt.zeros_like(x)]
         rhs = pt.zeros_like(x) if dr is None else dr
@@ -101,12 +103,12 @@ class CheckedSymmetricSolve(TensorSymbolicOp):
 
 
 def _project(v: Variable, x: Variable) -> Variable:
-    """``(I − v vᵀ) x``."""
+    """``(I - v vᵀ) x``."""
     return x - v * pt.dot(v, x)
 
 
 def scaled_identity(c: Variable, n: Variable) -> Variable:
-    """:math:`c I_n` as ``zeros((n, n))[i, i].set(c)``: unlike ``c * eye(n)``, no ``n × n``
+    """:math:`c I_n` as ``zeros((n, n))[i, i].set(c)``: unlike ``c * eye(n)``, no ``n x n``
     constant is folded into a compiled function for a static ``n`` (Numba cannot cache a
     function with a large constant array), and unlike ``diag(alloc(c, n))`` it vectorizes
     to a native batched ``set_subtensor`` (PyTensor 3.3.8 has no Numba ``Blockwise`` of
@@ -115,7 +117,9 @@ def scaled_identity(c: Variable, n: Variable) -> Variable:
     return pt.zeros((n, n), dtype=c.dtype)[i, i].set(c)
 
 
-def bordered_shift_solve(S: Variable, lam: Variable, v: Variable, b: Variable) -> Variable:
+def bordered_shift_solve(
+    S: Variable, lam: Variable, v: Variable, b: Variable
+) -> Variable:
     r"""``w ⊥ v`` with :math:`(\lambda I - S) w = (I - v v^\top) b`, by a dense solve of the
     bordered system (its last unknown is zero because :math:`v^\top(\lambda I - S) = 0`);
     ``ValueError`` (`REPEATED_MESSAGE`) where it is singular to working precision
@@ -193,4 +197,6 @@ def eigenpair_pullback(
         terms.append(g_lam * pt.outer(v, v))
     if not isinstance(g_v.type, DisconnectedType):
         terms.append(pt.outer(solve(g_v), v))
-    return pt.add(*terms) if terms else pt.zeros((v.shape[0], v.shape[0]), dtype=v.dtype)
+    return (
+        pt.add(*terms) if terms else pt.zeros((v.shape[0], v.shape[0]), dtype=v.dtype)
+    )

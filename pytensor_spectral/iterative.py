@@ -53,7 +53,11 @@ def default_tol(dtype: str) -> float:
 
 
 def lanczos_controls(
-    dtype: str, size: TensorLike, krylov_dim: int, max_restarts: int | None, tol: float | None
+    dtype: str,
+    size: TensorLike,
+    krylov_dim: int,
+    max_restarts: int | None,
+    tol: float | None,
 ) -> dict:
     """Keyword arguments of `max_eigenpair` with the defaults filled in: ``tol=None`` →
     `default_tol`; ``max_restarts=None`` → a product budget of about ``size / 2``
@@ -62,7 +66,9 @@ def lanczos_controls(
     knows the shape) the result holds Python numbers only."""
     if max_restarts is None:
         budget = size // (2 * krylov_dim)
-        max_restarts = max(2, budget) if isinstance(budget, int) else pt.maximum(2, budget)
+        max_restarts = (
+            max(2, budget) if isinstance(budget, int) else pt.maximum(2, budget)
+        )
     return dict(
         dtype=dtype,
         krylov_dim=krylov_dim,
@@ -201,7 +207,12 @@ def max_eigenpair(
         return_updates=False,
     )
     products = theta.shape[0] * k
-    return disconnected_grad(theta[-1]), disconnected_grad(vectors[-1]), done[-1], products
+    return (
+        disconnected_grad(theta[-1]),
+        disconnected_grad(vectors[-1]),
+        done[-1],
+        products,
+    )
 
 
 def max_singular_vectors(
@@ -237,7 +248,9 @@ def max_singular_vectors(
     converged, products : TensorVariable
         As in `max_eigenpair` (one product counts one ``matvec`` and one ``rmatvec``).
     """
-    _, v, converged, products = max_eigenpair(lambda q: rmatvec(matvec(q)), n, v0, **controls)
+    _, v, converged, products = max_eigenpair(
+        lambda q: rmatvec(matvec(q)), n, v0, **controls
+    )
     Av = matvec(v)
     u = Av / pt.maximum(norm(Av), np.finfo(Av.dtype).tiny)
     return disconnected_grad(u), v, converged, products

@@ -28,16 +28,19 @@ from pytensor.gradient import DisconnectedType, disconnected_type, pushforward
 from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
 from pytensor.tensor import TensorLike
-from pytensor.tensor.linalg import solve_continuous_lyapunov
+from pytensor.tensor.linalg.solvers.linear_control import solve_continuous_lyapunov
 
-from pytensor_spectral import _lyapunov
 from pytensor_spectral._graph import (
+    LazyModule,
     _apply,
     _require_ndim,
     _scalar,
     as_square_float_matrix,
     partial_derivatives,
 )
+
+
+_lyapunov = LazyModule("pytensor_spectral._lyapunov")
 
 
 DEFAULT_EPS_NUMERATOR = 1.5
@@ -122,7 +125,9 @@ class SmoothedSpectralAbscissa(Op):
         return [pt.add(*terms), *derivatives]
 
 
-def _derivative_graph(A: Variable, eps: Variable, s: Variable) -> tuple[Variable, Variable]:
+def _derivative_graph(
+    A: Variable, eps: Variable, s: Variable
+) -> tuple[Variable, Variable]:
     r""":math:`\nabla_A \tilde\alpha_\varepsilon = R P / \operatorname{tr}(R P)` and
     :math:`\partial\tilde\alpha_\varepsilon/\partial\varepsilon` as a differentiable graph
     of PyTensor's Lyapunov solves at the root ``s`` (the op's own output).

@@ -28,9 +28,9 @@ from pytensor_spectral._graph import (
     check_nonempty_finite,
     entry_scale,
 )
-from pytensor_spectral.abscissa import NumericalAbscissa
 from pytensor_spectral.implicit import CheckedSymmetricSolve, scaled_identity
 from pytensor_spectral.iterative import lanczos_controls, max_singular_vectors
+from pytensor_spectral.numerical_abscissa import NumericalAbscissa
 from pytensor_spectral.symmetric import (
     CROSSOVER,
     apply_symbolic,
@@ -112,7 +112,9 @@ class LeadingSingularTriplet(TensorSymbolicOp):
             return [disconnected_type() for _ in outputs]
         u, sigma, v, _ = outputs
         d_sigma = pt.dot(u, dA @ v)
-        du, dv = _bordered_solve(A, u, sigma, v, dA @ v - d_sigma * u, dA.T @ u - d_sigma * v)
+        du, dv = _bordered_solve(
+            A, u, sigma, v, dA @ v - d_sigma * u, dA.T @ u - d_sigma * v
+        )
         return [du, d_sigma, dv, disconnected_type()]
 
 
@@ -124,9 +126,9 @@ DEGENERATE_MESSAGE = (
 
 def _bordered_solve(A, u, sigma, v, g_u, g_v) -> tuple[Variable, Variable]:
     """``(a, b)`` of the bordered system in the module docstring (symmetric, so it also
-    gives the tangents ``(du, dv)`` for the right-hand side ``(dA v − dσ u, dAᵀu − dσ v)``);
+    gives the tangents ``(du, dv)`` for the right-hand side ``(dA v - dsigma u, dAᵀu - dsigma v)``);
     ``ValueError`` where it is singular to working precision (`CheckedSymmetricSolve`:
-    ``σ₁`` repeated or zero). Solved for ``A / c``, ``σ / c`` (``c`` = `entry_scale`),
+    ``σ₁`` repeated or zero). Solved for ``A / c``, ``sigma / c`` (``c`` = `entry_scale`),
     which scales ``(a, b)`` by ``c``."""
     m, n = A.shape
     dtype = A.dtype

@@ -1,19 +1,16 @@
-r"""Leading eigenvalue and eigengaps of symmetric matrices, with implicit gradients.
+r"""Leading eigenvalue of symmetric matrices, with implicit gradients.
 
-* `leading_eigvalsh` / `leading_eigenpair`: :math:`\lambda_{\max}` by restarted Lanczos
-  (`pytensor_spectral.iterative.max_eigenpair`) on products with the matrix, falling
-  back to a dense LAPACK solve for small matrices (below `CROSSOVER`), for NaN/Inf
-  entries (which the dense solve reports) and when the iteration does not converge.
-* `eigengap`: :math:`\lambda_k - \lambda_{k+1}` from LAPACK ``syevr`` restricted to the
-  two eigenpairs, with the gradient :math:`v_k v_k^\top - v_{k+1} v_{k+1}^\top`.
+`leading_eigvalsh` / `leading_eigenpair`: :math:`\lambda_{\max}` by restarted Lanczos
+(`pytensor_spectral.iterative.max_eigenpair`) on products with the matrix, falling back to
+a dense LAPACK solve for small matrices (below `CROSSOVER`), for NaN/Inf entries (which the
+dense solve reports) and when the iteration does not converge.
 
-Like ``pytensor.tensor.linalg.eigvalsh``, these read one triangle of the input (the lower
+Like ``pytensor.tensor.linalg.eigvalsh``, they read one triangle of the input (the lower
 one by default) and return the exact gradient of that reading: the symmetric gradient
 :math:`G` folded onto the triangle, :math:`\operatorname{tril}(G + G^\top) -
 \operatorname{diag}(G)`.
 """
 
-import numpy as np
 import pytensor.tensor as pt
 from pytensor.conditional import ifelse
 from pytensor.gradient import (
@@ -28,17 +25,15 @@ from pytensor.tensor import TensorLike
 from pytensor.tensor.blockwise import Blockwise
 from pytensor.tensor.symbolic import TensorSymbolicOp
 
-from pytensor_spectral import _symmetric
 from pytensor_spectral._graph import (
+    LazyModule,
     _apply,
     _matrix,
-    _scalar,
     _static_size,
     as_square_float_matrix,
     check_nonempty_finite,
     entry_scale,
 )
-from pytensor_spectral.abscissa import NumericalAbscissa
 from pytensor_spectral.implicit import (
     bordered_shift_solve,
     cg_shift_solve,
@@ -50,6 +45,10 @@ from pytensor_spectral.iterative import (
     lanczos_controls,
     max_eigenpair,
 )
+from pytensor_spectral.numerical_abscissa import NumericalAbscissa
+
+
+_symmetric = LazyModule("pytensor_spectral._symmetric")
 
 
 CROSSOVER = 50
@@ -84,7 +83,9 @@ class SymmetrizeTriangle(Op):
         return Apply(self, [A], [_matrix(A.dtype, _static_size(A))()])
 
     def perform(self, node, inputs, outputs):
-        outputs[0][0] = _symmetric.symmetrize_triangle(inputs[0], self.lower, self.adjoint)
+        outputs[0][0] = _symmetric.symmetrize_triangle(
+            inputs[0], self.lower, self.adjoint
+        )
 
     def infer_shape(self, node, shapes):
         return [shapes[0]]
@@ -139,7 +140,12 @@ class ShiftedSolve(TensorSymbolicOp):
         dense = pt.lt(n, self.crossover)
         c = entry_scale(S)  # CG on S/c, λ/c (its norms in range); w scales as 1/c
         w_cg, converged = cg_shift_solve(
-            lambda q: (S / c) @ q, lam / c, v, b, pt.maximum(20, n // 2), default_tol(S.dtype)
+            lambda q: (S / c) @ q,
+            lam / c,
+            v,
+            b,
+            pt.maximum(20, n // 2),
+            default_tol(S.dtype),
         )
         w = ifelse(
             dense | ~converged,
@@ -179,13 +185,17 @@ class SymmetricLeadingEigenpair(TensorSymbolicOp):
         A = check_nonempty_finite(A, "leading_eigenpair")
         S = SymmetrizeTriangle(self.lower)(A)
         c = entry_scale(S)
-        S = S / c  # entries of order one: Lanczos' norms and inner products stay in range
+        S = (
+            S / c
+        )  # entries of order one: Lanczos' norms and inner products stay in range
         n = S.shape[0]
         _, v_iter, converged, products = max_eigenpair(
             lambda q: S @ q,
             n,
             v0,
-            **lanczos_controls(S.dtype, n, self.krylov_dim, self.max_restarts, self.tol),
+            **lanczos_controls(
+                S.dtype, n, self.krylov_dim, self.max_restarts, self.tol
+            ),
         )
         v, products = lanczos_or_dense(
             pt.lt(n, self.crossover),
@@ -204,8 +214,13 @@ class SymmetricLeadingEigenpair(TensorSymbolicOp):
         A = inputs[0]
         lam, v, _ = outputs
         solve = ShiftedSolve(lower=self.lower, crossover=self.crossover)
-        S_bar = eigenpair_pullback(lam, v, *cotangents[:2], lambda b: solve(A, lam, v, b))
-        return [SymmetrizeTriangle(self.lower, adjoint=True)(S_bar), disconnected_type()]
+        S_bar = eigenpair_pullback(
+            lam, v, *cotangents[:2], lambda b: solve(A, lam, v, b)
+        )
+        return [
+            SymmetrizeTriangle(self.lower, adjoint=True)(S_bar),
+            disconnected_type(),
+        ]
 
     def pushforward(self, inputs, outputs, tangents):
         A, dA = inputs[0], tangents[0]
@@ -307,7 +322,9 @@ def leading_eigenpair(
     """
     A = as_square_float_matrix(A, "leading_eigenpair", batched=True)
     v0, props = lanczos_inputs(A, v0, krylov_dim, max_restarts, tol, crossover)
-    return apply_symbolic(SymmetricLeadingEigenpair, {**props, "lower": bool(lower)}, A, v0)
+    return apply_symbolic(
+        SymmetricLeadingEigenpair, {**props, "lower": bool(lower)}, A, v0
+    )
 
 
 def leading_eigvalsh(A: TensorLike, **kwargs) -> Variable:
@@ -318,101 +335,3 @@ def leading_eigvalsh(A: TensorLike, **kwargs) -> Variable:
     gradient :math:`v v^\top`. Keyword arguments as in `leading_eigenpair`.
     """
     return leading_eigenpair(A, **kwargs)[0]
-
-
-class Eigengap(Op):
-    r"""Eigengap :math:`\lambda_k - \lambda_{k+1}` (descending, 1-based ``k``) of the
-    symmetric matrix in the lower triangle of ``A``, and the eigenvectors
-    :math:`[v_k, v_{k+1}]` (LAPACK ``syevr`` for those two eigenpairs only).
-
-    Gradient :math:`\bar g (v_k v_k^\top - v_{k+1} v_{k+1}^\top)`, folded onto the lower
-    triangle: no eigenvalue differences appear, so it stays finite when other
-    eigenvalues are repeated. It is the derivative only where :math:`\lambda_k` and
-    :math:`\lambda_{k+1}` are simple. The eigenvectors are differentiable too
-    (`pytensor_spectral.implicit`, one bordered solve each), which gives the gradient
-    exact second derivatives; those have terms in :math:`1/(\lambda_k - \lambda_j)` for
-    :math:`j \ne k` only, so they stay finite where other eigenvalues repeat.
-    """
-
-    __props__ = ()
-    gufunc_signature = "(m,m),()->(),(m,2)"
-
-    def make_node(self, A, k):
-        A = as_square_float_matrix(A, "Eigengap")
-        k = pt.as_tensor_variable(k)
-        if k.type.ndim != 0 or k.type.numpy_dtype.kind not in "iu":
-            raise TypeError(f"k must be an integer scalar, got {k.type}")
-        k = pt.cast(k, "int64")
-        n = _static_size(A)
-        vectors = pt.TensorType(A.dtype, shape=(n, 2))
-        return Apply(self, [A, k], [_scalar(A.dtype)(), vectors()])
-
-    def perform(self, node, inputs, outputs):
-        A, k = inputs
-        gap, V = _symmetric.eigengap(A, int(k))
-        outputs[0][0] = np.asarray(gap, dtype=A.dtype)
-        outputs[1][0] = V
-
-    def infer_shape(self, node, shapes):
-        return [(), (shapes[0][0], 2)]
-
-    def pullback(self, inputs, outputs, cotangents):
-        S = SymmetrizeTriangle(lower=True)(inputs[0])
-        V = outputs[1]
-        g_gap, g_V = cotangents
-        S_bar = pt.zeros_like(S)
-        for j, sign in enumerate((1.0, -1.0)):
-            v = V[:, j]
-            lam = pt.dot(v, S @ v)
-            g_lam = g_gap if isinstance(g_gap.type, DisconnectedType) else sign * g_gap
-            g_v = g_V if isinstance(g_V.type, DisconnectedType) else g_V[:, j]
-            S_bar = S_bar + eigenpair_pullback(
-                lam, v, g_lam, g_v, lambda b: bordered_shift_solve(S, lam, v, b)
-            )
-        return [SymmetrizeTriangle(lower=True, adjoint=True)(S_bar), disconnected_type()]
-
-    def pushforward(self, inputs, outputs, tangents):
-        dA = tangents[0]
-        if isinstance(dA.type, DisconnectedType):
-            return [disconnected_type(), disconnected_type()]
-        S = SymmetrizeTriangle(lower=True)(inputs[0])
-        dS = SymmetrizeTriangle(lower=True)(dA)
-        V = outputs[1]
-        d_gap, d_V = pt.zeros((), dtype=S.dtype), []
-        for j, sign in enumerate((1.0, -1.0)):
-            v = V[:, j]
-            dS_v = dS @ v
-            d_gap = d_gap + sign * pt.dot(v, dS_v)
-            d_V.append(bordered_shift_solve(S, pt.dot(v, S @ v), v, dS_v))
-        return [d_gap, pt.stack(d_V, axis=1)]
-
-    def connection_pattern(self, node):
-        return [[True, True], [False, False]]
-
-
-def eigengap(A: TensorLike, k: TensorLike) -> Variable:
-    r"""Eigengap :math:`\lambda_k - \lambda_{k+1}` of a symmetric matrix.
-
-    Parameters
-    ----------
-    A : TensorLike
-        ``(..., m, m)``; its lower triangle is read (as ``eigvalsh`` does).
-    k : TensorLike
-        Integer ``1 <= k < m``: eigenvalues are in descending order, 1-based.
-
-    Returns
-    -------
-    TensorVariable
-        ``(...)``.
-
-    Notes
-    -----
-    The gradient :math:`v_k v_k^\top - v_{k+1} v_{k+1}^\top` comes from two eigenpairs
-    only and never divides by eigenvalue differences, so it is finite and exact when
-    other eigenvalues are repeated (``eigh``'s pullback has :math:`1/(\lambda_i -
-    \lambda_j)` terms and gives NaN there, e.g. at ``A = I``-like blocks). It is the
-    derivative only where :math:`\lambda_k` and :math:`\lambda_{k+1}` are both simple.
-    Computing the gap from an SVD instead does not help: its pullback has the same
-    :math:`1/(\sigma_i^2 - \sigma_j^2)` terms.
-    """
-    return _apply(Eigengap(), A, k)[0]

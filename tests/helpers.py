@@ -60,7 +60,9 @@ def op_types(fn):
 
 def graph_op_types(inputs, outputs):
     """Types of the core ops of a symbolic graph between ``inputs`` and ``outputs``."""
-    return {type(getattr(n.op, "core_op", n.op)) for n in applys_between(inputs, outputs)}
+    return {
+        type(getattr(n.op, "core_op", n.op)) for n in applys_between(inputs, outputs)
+    }
 
 
 def compare_backends(inputs, outputs, values, rtol=1e-12):
@@ -76,7 +78,11 @@ def compare_backends(inputs, outputs, values, rtol=1e-12):
         for i, (got, want) in enumerate(zip(result, reference, strict=True)):
             scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
             np.testing.assert_allclose(
-                np.asarray(got), want, rtol=0, atol=rtol * scale, err_msg=f"{name}, output {i}"
+                np.asarray(got),
+                want,
+                rtol=0,
+                atol=rtol * scale,
+                err_msg=f"{name}, output {i}",
             )
     return reference
 

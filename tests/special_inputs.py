@@ -65,7 +65,8 @@ def special_matrices(dtype: str) -> dict[str, np.ndarray]:
         "rotation": rotation,
         "big": big * G,
         "small": small * G,
-        "illcond": Q @ np.diag(np.logspace(0, -decades, n)) @ Q.T + 1e-3 * np.triu(G, 1),
+        "illcond": Q @ np.diag(np.logspace(0, -decades, n)) @ Q.T
+        + 1e-3 * np.triu(G, 1),
         "nan": nan,
         "inf": inf,
         "1x1": np.array([[0.7]]),
@@ -97,7 +98,9 @@ def eig_gauge_free_loss(w, V, s):
     eigenvalue order and of the phases of the unit eigenvectors."""
     V = V / np.linalg.norm(V, axis=0)
     z = V[:2].sum(axis=0) + V[1:2].sum(axis=0)
-    return float(np.sum(w.real / s * np.abs(V[:1].sum(axis=0)) ** 2) + np.sum(np.abs(z) ** 2))
+    return float(
+        np.sum(w.real / s * np.abs(V[:1].sum(axis=0)) ** 2) + np.sum(np.abs(z) ** 2)
+    )
 
 
 def triplet_loss(u, sigma, v, s):
@@ -136,7 +139,9 @@ def eigen_candidates(A, measure, eps):
 
 def assert_one_of(G, candidates, tol):
     errors = [np.max(np.abs(G - C)) for C in candidates]
-    assert min(errors) <= tol, f"gradient is none of the documented choices (errors {errors})"
+    assert min(errors) <= tol, (
+        f"gradient is none of the documented choices (errors {errors})"
+    )
 
 
 def check_eigen_choice(measure):
@@ -158,7 +163,9 @@ def check_lambda_max_subgradient(A, G, tol):
     Gs = sym(G.astype(float))
     assert np.linalg.eigvalsh(Gs).min() >= -tol
     assert abs(np.trace(Gs) - 1) <= tol
-    assert abs(np.sum(Gs * S) - np.linalg.eigvalsh(S).max()) <= tol * max(1.0, np.abs(S).max())
+    assert abs(np.sum(Gs * S) - np.linalg.eigvalsh(S).max()) <= tol * max(
+        1.0, np.abs(S).max()
+    )
 
 
 def check_norm_subgradient(A, G, tol):
@@ -206,7 +213,9 @@ class Spec:
     hessian_errors: dict = field(default_factory=dict)
     nonsmooth: dict = field(default_factory=dict)
     normalized: bool = False  # the loss is of order one (divided by s), else of order s
-    float32_hessian_errors: dict = field(default_factory=dict)  # Hessians beyond float32 range
+    float32_hessian_errors: dict = field(
+        default_factory=dict
+    )  # Hessians beyond float32 range
     batched: bool = True  # accepts a batch of matrices (a Blockwise op)
     jax: bool = True  # runs in PyTensor's JAX mode
 
@@ -227,10 +236,13 @@ def eigvals_loss(A, s):
 def _eig_loss(A, s):
     w_re, _, v_re, v_im = eig(A)
     first = (pt.sum(v_re[..., :1, :], axis=-2), pt.sum(v_im[..., :1, :], axis=-2))
-    z = [pt.sum(v[..., :2, :], axis=-2) + pt.sum(v[..., 1:2, :], axis=-2) for v in (v_re, v_im)]
-    return pt.sum(w_re / s[..., None] * (first[0] ** 2 + first[1] ** 2), axis=-1) + pt.sum(
-        z[0] ** 2 + z[1] ** 2, axis=-1
-    )
+    z = [
+        pt.sum(v[..., :2, :], axis=-2) + pt.sum(v[..., 1:2, :], axis=-2)
+        for v in (v_re, v_im)
+    ]
+    return pt.sum(
+        w_re / s[..., None] * (first[0] ** 2 + first[1] ** 2), axis=-1
+    ) + pt.sum(z[0] ** 2 + z[1] ** 2, axis=-1)
 
 
 def _jacobian_loss(A, s):
@@ -246,8 +258,19 @@ def _triplet_loss(A, s):
 COMMON = {"nan": NOT_FINITE, "inf": NOT_FINITE}
 EMPTY = {"0x0": "empty"}
 REPEATED_SPECTRA = ["zero", "identity", "rotation", "diag_33111", "repeated_sym"]
-REPEATED_TOP = ["zero", "identity", "diag_33111", "repeated_sym"]  # λmax / leading repeated
-TIED_SINGULAR = [*REPEATED_TOP[:2], "nilpotent", "permutation", "rotation", *REPEATED_TOP[2:]]
+REPEATED_TOP = [
+    "zero",
+    "identity",
+    "diag_33111",
+    "repeated_sym",
+]  # λmax / leading repeated
+TIED_SINGULAR = [
+    *REPEATED_TOP[:2],
+    "nilpotent",
+    "permutation",
+    "rotation",
+    *REPEATED_TOP[2:],
+]
 
 SPECS = {
     "eigvals": Spec(
@@ -394,11 +417,25 @@ SPECS = {
         symmetric=True,
         errors={**COMMON, "1x1": "k must satisfy", "0x0": "k must satisfy"},
         hessian_errors=dict.fromkeys(
-            ["zero", "identity", "permutation", "rotation", "diag_33111", "repeated_sym"],
+            [
+                "zero",
+                "identity",
+                "permutation",
+                "rotation",
+                "diag_33111",
+                "repeated_sym",
+            ],
             SYMMETRIC_REPEATED,
         ),
         nonsmooth=dict.fromkeys(
-            ["zero", "identity", "permutation", "rotation", "diag_33111", "repeated_sym"],
+            [
+                "zero",
+                "identity",
+                "permutation",
+                "rotation",
+                "diag_33111",
+                "repeated_sym",
+            ],
             check_gap_choice,
         ),
     ),

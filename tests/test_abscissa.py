@@ -50,7 +50,10 @@ def test_values_match_numpy(mode, name):
     fn = compile_fn([A], MEASURES[name][0](A), mode)
     cases = [random_matrix(rng, n, "general") for n in (1, 2, 7, 30)]
     cases += [random_matrix(rng, 6, "real"), random_matrix(rng, 6, "complex")]
-    cases += [complex_leading(rng, 8), np.triu(rng.normal(size=(6, 6)))]  # triangular: no QR
+    cases += [
+        complex_leading(rng, 8),
+        np.triu(rng.normal(size=(6, 6))),
+    ]  # triangular: no QR
     for An in cases:
         np.testing.assert_allclose(fn(An), reference(name, An), rtol=1e-10, atol=1e-12)
 
@@ -80,7 +83,9 @@ def _bounds_fn():
     """Compiled once for all hypothesis examples."""
     if "fn" not in _BOUNDS:
         A = pt.matrix("A")
-        _BOUNDS["fn"] = compile_fn([A], [spectral_abscissa(A), numerical_abscissa(A), ssa(A)])
+        _BOUNDS["fn"] = compile_fn(
+            [A], [spectral_abscissa(A), numerical_abscissa(A), ssa(A)]
+        )
     return _BOUNDS["fn"]
 
 
@@ -114,7 +119,11 @@ def test_float32():
 @pytest.mark.parametrize("name", MEASURES)
 def test_verify_grad(mode, name):
     rng = np.random.default_rng(13)
-    for An in (rng.normal(size=(5, 5)), complex_leading(rng, 5), random_matrix(rng, 4, "real")):
+    for An in (
+        rng.normal(size=(5, 5)),
+        complex_leading(rng, 5),
+        random_matrix(rng, 4, "real"),
+    ):
         verify_grad(MEASURES[name][0], [An], rng=rng, mode=MODES[mode])
 
 
@@ -129,18 +138,27 @@ def test_abscissa_and_radius_gradients_match_eigvals_route():
     refs = [w_re[k], pt.sqrt(w_re[j] ** 2 + w_im[j] ** 2)]
     ours = [spectral_abscissa(A), spectral_radius(A)]
     fn = compile_fn([A], [pytensor.grad(x, A) for x in refs + ours])
-    for An in (rng.normal(size=(9, 9)), complex_leading(rng, 7), random_matrix(rng, 6, "real")):
+    for An in (
+        rng.normal(size=(9, 9)),
+        complex_leading(rng, 7),
+        random_matrix(rng, 6, "real"),
+    ):
         g_ref_a, g_ref_r, g_a, g_r = fn(An)
         np.testing.assert_allclose(g_a, g_ref_a, rtol=1e-8, atol=1e-10)
         np.testing.assert_allclose(g_r, g_ref_r, rtol=1e-8, atol=1e-10)
-        assert np.isclose(np.trace(g_a), 1.0)  # shift equivariance: α(A + cI) = α(A) + c
+        assert np.isclose(
+            np.trace(g_a), 1.0
+        )  # shift equivariance: α(A + cI) = α(A) + c
 
 
 def test_closed_forms():
     A = pt.matrix("A")
     fn = compile_fn(
         [A],
-        [pytensor.grad(f(A), A) for f in (spectral_abscissa, spectral_radius, numerical_abscissa)],
+        [
+            pytensor.grad(f(A), A)
+            for f in (spectral_abscissa, spectral_radius, numerical_abscissa)
+        ],
     )
     # diagonal: the gradient picks the leading diagonal entry
     g_a, g_r, g_w = fn(np.diag([0.5, 2.0, -3.0]))
@@ -163,12 +181,16 @@ def test_repeated_leading_eigenvalue_gets_the_cluster_mean():
     the mean of the repeated eigenvalues: the spectral projector / 2."""
     A = pt.matrix("A")
     fn = compile_fn([A], pytensor.grad(spectral_abscissa(A), A))
-    np.testing.assert_allclose(fn(np.diag([2.0, 2.0, 1.0])), np.diag([0.5, 0.5, 0.0]), atol=1e-12)
+    np.testing.assert_allclose(
+        fn(np.diag([2.0, 2.0, 1.0])), np.diag([0.5, 0.5, 0.0]), atol=1e-12
+    )
     rng = np.random.default_rng(15)
     S = rng.normal(size=(3, 3)) + 2 * np.eye(3)
     Si = np.linalg.inv(S)
     P = S @ np.diag([1.0, 1.0, 0.0]) @ Si
-    np.testing.assert_allclose(fn(S @ np.diag([2.0, 2.0, 1.0]) @ Si), P.T / 2, atol=1e-9)
+    np.testing.assert_allclose(
+        fn(S @ np.diag([2.0, 2.0, 1.0]) @ Si), P.T / 2, atol=1e-9
+    )
     np.testing.assert_allclose(fn(np.eye(4)), np.eye(4) / 4, atol=1e-14)
 
 
@@ -183,9 +205,9 @@ def test_defective_leading_eigenvalue_value_works_gradient_is_an_error():
 
 def test_radius_of_nilpotent_matrix_has_zero_gradient():
     A = pt.matrix("A")
-    value, grad = compile_fn([A], [spectral_radius(A), pytensor.grad(spectral_radius(A), A)])(
-        np.triu(np.ones((3, 3)), 1)
-    )
+    value, grad = compile_fn(
+        [A], [spectral_radius(A), pytensor.grad(spectral_radius(A), A)]
+    )(np.triu(np.ones((3, 3)), 1))
     assert value == 0
     np.testing.assert_array_equal(grad, 0)
 
@@ -209,7 +231,11 @@ def test_pushforward_matches_pullback():
 
 def mlp(n, rng):
     z, W, b = pt.vector("z"), pt.matrix("W"), pt.vector("b")
-    values = [rng.normal(size=n), rng.normal(size=(n, n)) / np.sqrt(n), rng.normal(size=n)]
+    values = [
+        rng.normal(size=n),
+        rng.normal(size=(n, n)) / np.sqrt(n),
+        rng.normal(size=n),
+    ]
     return (z, W, b), pt.tanh(W @ z + b), values
 
 
@@ -219,7 +245,8 @@ def test_matrix_free_equals_dense_jacobian_route():
     lam, _ = jacobian_numerical_abscissa(f, z)
     dense = numerical_abscissa(pytensor.gradient.jacobian(f, z))
     fn = compile_fn(
-        [z, W, b], [lam, dense, *pytensor.grad(lam, [W, b, z]), *pytensor.grad(dense, [W, b, z])]
+        [z, W, b],
+        [lam, dense, *pytensor.grad(lam, [W, b, z]), *pytensor.grad(dense, [W, b, z])],
     )
     lam_v, dense_v, *grads = fn(*values)
     np.testing.assert_allclose(lam_v, dense_v, rtol=1e-12)
@@ -260,7 +287,9 @@ def test_matrix_free_warm_start_and_non_convergence():
     warm_lam, _ = compile_fn([z, W, b, v0], [lam, v])(*values, v_v)
     np.testing.assert_allclose(warm_lam, lam_v, rtol=1e-12)
     # too few products for the tolerance: reported, not returned silently
-    lam_bad, _ = jacobian_numerical_abscissa(f, z, krylov_dim=2, max_restarts=1, tol=1e-14)
+    lam_bad, _ = jacobian_numerical_abscissa(
+        f, z, krylov_dim=2, max_restarts=1, tol=1e-14
+    )
     with pytest.raises(AssertionError, match="did not converge"):
         compile_fn([z, W, b], lam_bad)(*values)
 

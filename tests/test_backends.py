@@ -60,9 +60,15 @@ CASES = {
     "leading_eigvalsh_dense": (lambda A: [leading_eigvalsh(gram(A))], 6),
     "leading_eigenpair_lanczos": (lambda A: list(leading_eigenpair(gram(A))), 60),
     "leading_singular_triplet_dense": (lambda A: list(leading_singular_triplet(A)), 6),
-    "leading_singular_triplet_lanczos": (lambda A: list(leading_singular_triplet(A)), 60),
+    "leading_singular_triplet_lanczos": (
+        lambda A: list(leading_singular_triplet(A)),
+        60,
+    ),
     "spectral_norm_lanczos": (lambda A: [spectral_norm(A)], 60),
-    "rewritten_max_eigvalsh": (lambda A: [pt.max(pt.linalg.eigvalsh(gram(A)), axis=-1)], 60),
+    "rewritten_max_eigvalsh": (
+        lambda A: [pt.max(pt.linalg.eigvalsh(gram(A)), axis=-1)],
+        60,
+    ),
     "rewritten_svd_first": (lambda A: [pt.linalg.svd(A, compute_uv=False)[..., 0]], 60),
 }
 
@@ -123,7 +129,12 @@ def test_ssa_gradient_in_eps_and_as_complex_agree():
 @pytest.mark.skipif("jax" not in BACKENDS, reason="JAX is not installed")
 @pytest.mark.parametrize(
     "function, n",
-    [(numerical_abscissa, 4), (leading_eigvalsh, 60), (spectral_norm, 60), (spectral_abscissa, 4)],
+    [
+        (numerical_abscissa, 4),
+        (leading_eigvalsh, 60),
+        (spectral_norm, 60),
+        (spectral_abscissa, 4),
+    ],
     ids=["native", "native-lanczos", "native-svd", "host-callback"],
 )
 def test_nan_input_on_jax_is_an_error(function, n):
@@ -153,7 +164,9 @@ def test_jacobian_numerical_abscissa_numba_and_cvm_agree():
 def test_jacobian_numerical_abscissa_on_jax_is_a_clear_error():
     z = pt.tensor("z", shape=(4,))
     lam, _ = jacobian_numerical_abscissa(pt.tanh(z), z)
-    with pytest.raises(NotImplementedError, match="While Scan cannot yet be converted to JAX"):
+    with pytest.raises(
+        NotImplementedError, match="While Scan cannot yet be converted to JAX"
+    ):
         compile_fn([z], lam, "jax")
 
 
@@ -168,7 +181,9 @@ def jax_function(inputs, outputs):
 
 @pytest.mark.skipif("jax" not in BACKENDS, reason="JAX is not installed")
 @pytest.mark.parametrize("batch", [(), (2,)], ids=["single", "batched"])
-@pytest.mark.parametrize("name", [name for name in CASES if not name.startswith("rewritten")])
+@pytest.mark.parametrize(
+    "name", [name for name in CASES if not name.startswith("rewritten")]
+)
 def test_jax_autodiff_uses_the_op_gradients(name, batch):
     """``jax.grad`` of the JAX-converted loss (as numpyro/blackjax take it) equals
     PyTensor's gradient: the ops carry their pullbacks as JAX custom VJPs. (Not the

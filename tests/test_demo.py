@@ -9,8 +9,14 @@ def test_demo_stabilizes_and_gradient_matches_finite_differences(capsys, tmp_pat
     out = capsys.readouterr().out
     assert "(stable)" in out
     lines = {
-        line.split(":")[0].strip(): line.split(":")[1] for line in out.splitlines() if ":" in line
+        line.split(":")[0].strip(): line.split(":")[1]
+        for line in out.splitlines()
+        if ":" in line
     }
-    ours = np.fromstring(lines["d objective / dK, exact gradient"].strip(" []"), sep=" ")
-    fd = np.fromstring(lines["d objective / dK, finite differences"].strip(" []"), sep=" ")
+    ours = np.fromstring(
+        lines["d objective / dK, exact gradient"].strip(" []"), sep=" "
+    )
+    fd = np.fromstring(
+        lines["d objective / dK, finite differences"].strip(" []"), sep=" "
+    )
     np.testing.assert_allclose(ours, fd, rtol=1e-6)

@@ -40,7 +40,9 @@ def test_eigvals_match_numpy(mode, kind):
         An = random_matrix(rng, n, kind)
         w_re, w_im = fn(An)
         np.testing.assert_allclose(
-            sorted_complex(w_re + 1j * w_im), sorted_complex(np.linalg.eigvals(An)), atol=1e-9
+            sorted_complex(w_re + 1j * w_im),
+            sorted_complex(np.linalg.eigvals(An)),
+            atol=1e-9,
         )
         if kind == "real":
             assert np.all(w_im == 0)
@@ -69,7 +71,9 @@ def test_eig_vectors_satisfy_definition_and_gauge(mode):
 def test_gauge_tie_goes_to_lowest_index():
     # The eigenvector of a + ib of the rotation-scaling block is (1, -i)/√2: a tie in modulus.
     A = pt.matrix("A")
-    w_re, w_im, v_re, v_im = compile_fn([A], eig(A))(np.array([[1.0, -2.0], [2.0, 1.0]]))
+    w_re, w_im, v_re, v_im = compile_fn([A], eig(A))(
+        np.array([[1.0, -2.0], [2.0, 1.0]])
+    )
     np.testing.assert_allclose(w_re + 1j * w_im, [1 + 2j, 1 - 2j])
     s = np.sqrt(0.5)
     np.testing.assert_allclose(v_re, [[s, s], [0, 0]], atol=1e-15)
@@ -136,7 +140,8 @@ def test_property_spectrum_and_vectors(An):
 
 
 @pytest.mark.parametrize(
-    "mode, kind", [("numba", "general"), ("cvm", "general"), ("cvm", "real"), ("cvm", "complex")]
+    "mode, kind",
+    [("numba", "general"), ("cvm", "general"), ("cvm", "real"), ("cvm", "complex")],
 )
 def test_verify_grad_eigvals(mode, kind):
     rng = np.random.default_rng(6)
@@ -149,7 +154,8 @@ def test_verify_grad_eigvals(mode, kind):
 
 
 @pytest.mark.parametrize(
-    "mode, kind", [("numba", "general"), ("cvm", "general"), ("cvm", "real"), ("cvm", "complex")]
+    "mode, kind",
+    [("numba", "general"), ("cvm", "general"), ("cvm", "real"), ("cvm", "complex")],
 )
 def test_verify_grad_eigenvectors(mode, kind):
     rng = np.random.default_rng(7)
@@ -160,7 +166,10 @@ def test_verify_grad_eigenvectors(mode, kind):
     verify_grad(lambda A: pair_loss(*eig(A), W[0]), [An], rng=rng, mode=MODES[mode])
     # eigenvalues and eigenvectors together, and a gauge-invariant loss
     verify_grad(
-        lambda A: (W * eig(A)[2] ** 2).sum() + eig(A)[0][0], [An], rng=rng, mode=MODES[mode]
+        lambda A: (W * eig(A)[2] ** 2).sum() + eig(A)[0][0],
+        [An],
+        rng=rng,
+        mode=MODES[mode],
     )
 
 
@@ -181,7 +190,9 @@ def test_grad_closed_form_rotation_scaling_block():
     An = np.array([[a, -b], [b, a]])
     A = pt.matrix("A")
     w_re, w_im = eigvals(A)
-    fn = compile_fn([A], [w_re, w_im, pytensor.grad(w_re[0], A), pytensor.grad(w_im[0], A)])
+    fn = compile_fn(
+        [A], [w_re, w_im, pytensor.grad(w_re[0], A), pytensor.grad(w_im[0], A)]
+    )
     wr, wi, g_re, g_im = fn(An)
     np.testing.assert_allclose(wr + 1j * wi, [a + 1j * b, a - 1j * b])
     np.testing.assert_allclose(g_re, 0.5 * np.eye(2), atol=1e-15)
@@ -219,7 +230,9 @@ def _mp_gradients(An, W0):
                 Ap[i, j] += h
                 Am[i, j] -= h
                 fp, fm = _mp_losses(Ap, W0), _mp_losses(Am, W0)
-                G[:, i, j] = [float((p - m) / (2 * h)) for p, m in zip(fp, fm, strict=True)]
+                G[:, i, j] = [
+                    float((p - m) / (2 * h)) for p, m in zip(fp, fm, strict=True)
+                ]
     return G
 
 
@@ -230,10 +243,15 @@ def test_grad_matches_mpmath(kind):
     W0 = rng.normal(size=4)
     A = pt.matrix("A")
     outs = eig(A)
-    grads = [pytensor.grad(spectrum_loss(*outs[:2]), A), pytensor.grad(pair_loss(*outs, W0), A)]
+    grads = [
+        pytensor.grad(spectrum_loss(*outs[:2]), A),
+        pytensor.grad(pair_loss(*outs, W0), A),
+    ]
     ours = compile_fn([A], grads)(An)
     for g_ours, g_ref in zip(ours, _mp_gradients(An, W0), strict=True):
-        np.testing.assert_allclose(g_ours, g_ref, rtol=1e-8, atol=1e-8 * np.abs(g_ref).max())
+        np.testing.assert_allclose(
+            g_ours, g_ref, rtol=1e-8, atol=1e-8 * np.abs(g_ref).max()
+        )
 
 
 def test_pushforward_matches_pullback_and_finite_differences():
@@ -261,7 +279,9 @@ def test_repeated_eigenvalues_symmetric_loss_exact():
     An = S @ np.diag(lam) @ np.linalg.inv(S)
     A = pt.matrix("A")
     w_re, _ = eigvals(A)
-    f = compile_fn([A], [w_re, pytensor.grad(w_re.sum(), A), pytensor.grad((w_re**2).sum(), A)])
+    f = compile_fn(
+        [A], [w_re, pytensor.grad(w_re.sum(), A), pytensor.grad((w_re**2).sum(), A)]
+    )
     wr, g_sum, g_sq = f(An)
     np.testing.assert_allclose(np.sort(wr), np.sort(lam), atol=1e-10)
     np.testing.assert_allclose(g_sum, np.eye(5), atol=1e-10)

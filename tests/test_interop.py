@@ -37,7 +37,10 @@ COMPLEX_EIG = {
         lambda A: pt.sum(pt.abs(w(A)) ** 2),
         sum_of(lambda re, im: re**2 + im**2),
     ),
-    "prod(abs(w))": (lambda A: pt.prod(pt.abs(w(A))), lambda A: pt.abs(pt.linalg.det(A))),
+    "prod(abs(w))": (
+        lambda A: pt.prod(pt.abs(w(A))),
+        lambda A: pt.abs(pt.linalg.det(A)),
+    ),
     "logsumexp(real(w))": (
         lambda A: pt.log(pt.sum(pt.exp(pt.real(w(A))))),
         lambda A: pt.log(pt.sum(pt.exp(eigvals(A)[0]))),
@@ -73,7 +76,11 @@ def test_complex_eig_uses_become_differentiable(pattern):
     before = pytensor.function([A], original(A), mode=DENSE)
     assert Eig in all_op_types(before)
     rng = np.random.default_rng(0)
-    for An in (complex_leading(rng, 6), random_matrix(rng, 5, "real"), rng.normal(size=(7, 7))):
+    for An in (
+        complex_leading(rng, 6),
+        random_matrix(rng, 5, "real"),
+        rng.normal(size=(7, 7)),
+    ):
         value, grad = fn(An)
         want_value, want_grad = ref(An)
         np.testing.assert_allclose(value, before(An), rtol=1e-10)
@@ -84,7 +91,9 @@ def test_complex_eig_uses_become_differentiable(pattern):
         np.testing.assert_allclose(np.sum(grad * E), fd, rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize("pattern", ["max(abs(w))", "sum(abs(w)**2)", "logsumexp(real(w))"])
+@pytest.mark.parametrize(
+    "pattern", ["max(abs(w))", "sum(abs(w)**2)", "logsumexp(real(w))"]
+)
 def test_complex_eig_uses_have_second_derivatives(pattern):
     """Hessian of the rewritten graph = the package graph's Hessian and central
     differences of its gradient (cvm mode)."""
@@ -93,7 +102,9 @@ def test_complex_eig_uses_have_second_derivatives(pattern):
     x = pt.vector("x", shape=(n * n,))
     y = rewritten(original(x.reshape((n, n))))
     fn = pytensor.function([x], [pytensor.grad(y, x), hessian(y, x)], mode=MODES["cvm"])
-    ref = pytensor.function([x], hessian(reference(x.reshape((n, n))), x), mode=MODES["cvm"])
+    ref = pytensor.function(
+        [x], hessian(reference(x.reshape((n, n))), x), mode=MODES["cvm"]
+    )
     rng = np.random.default_rng(1)
     xn = complex_leading(rng, n).ravel()
     _, H = fn(xn)
@@ -110,7 +121,9 @@ def test_complex_eig_rewrite_is_batched():
     fn = pytensor.function([A], [y, pytensor.grad(pt.sum(y), A)])
     An = np.random.default_rng(2).normal(size=(3, 6, 6))
     value, grad = fn(An)
-    np.testing.assert_allclose(value, np.abs(np.linalg.eigvals(An)).max(axis=-1), rtol=1e-12)
+    np.testing.assert_allclose(
+        value, np.abs(np.linalg.eigvals(An)).max(axis=-1), rtol=1e-12
+    )
     M = pt.matrix("M")
     single = pytensor.function([M], pytensor.grad(spectral_radius(M), M))
     for k in range(3):
@@ -121,7 +134,9 @@ ORDER_DEPENDENT = {
     "real(w)[0]": lambda A: pt.real(w(A))[0],
     "sum(real(w) * c)": lambda A: pt.sum(pt.real(w(A)) * pt.arange(A.shape[0])),
     "real(w) as output": lambda A: pt.real(w(A)),
-    "eigenvectors used": lambda A: pt.sum(pt.real(w(A))) + pt.sum(pt.abs(pt.linalg.eig(A)[1])),
+    "eigenvectors used": lambda A: (
+        pt.sum(pt.real(w(A))) + pt.sum(pt.abs(pt.linalg.eig(A)[1]))
+    ),
     "complex consumer": lambda A: pt.sum(pt.real(pt.exp(w(A)))),
     "argmax": lambda A: pt.argmax(pt.real(w(A))),
     "cumsum": lambda A: pt.sum(pt.cumsum(pt.real(w(A)))),
@@ -162,7 +177,8 @@ def leading_ops(fn):
         type(getattr(node.op, "core_op", node.op))
         for node in fn.maker.fgraph.toposort()
         if isinstance(
-            getattr(node.op, "core_op", node.op), SymmetricLeadingEigenpair | LeadingSingularTriplet
+            getattr(node.op, "core_op", node.op),
+            SymmetricLeadingEigenpair | LeadingSingularTriplet,
         )
     ]
 
@@ -238,7 +254,10 @@ def test_gradient_rewrite_keeps_hessians_and_leaves_other_cotangents_alone():
     np.testing.assert_allclose(fast(xn, pn), want, atol=1e-8 * np.abs(want).max())
     A = pt.matrix("A", shape=(n, n))
     total = pt.sum(pt.linalg.eigvalsh(A) ** 2)
-    assert all_op_types(pytensor.function([A], pytensor.grad(total, A))) & {Eigh, Eigvalsh}
+    assert all_op_types(pytensor.function([A], pytensor.grad(total, A))) & {
+        Eigh,
+        Eigvalsh,
+    }
 
 
 def test_psd_rewrite_keeps_the_hessian():
@@ -250,7 +269,9 @@ def test_psd_rewrite_keeps_the_hessian():
     y = pt.linalg.norm(X @ X.T, 2)
     hvp = pytensor.gradient.hessian_vector_product
     fast = pytensor.function([x, p], hvp(rewritten(y), x, p), mode=MODES["cvm"])
-    dense = pytensor.function([x, p], hvp(y, x, p), mode=MODES["cvm"].excluding("spectral"))
+    dense = pytensor.function(
+        [x, p], hvp(y, x, p), mode=MODES["cvm"].excluding("spectral")
+    )
     assert leading_ops(fast) == [SymmetricLeadingEigenpair]
     rng = np.random.default_rng(6)
     xn, pn = rng.normal(size=rows * cols), rng.normal(size=rows * cols)

@@ -63,7 +63,9 @@ def rectangular(draw):
     return draw(arrays(np.float64, (m, n), elements=entries))
 
 
-scales = st.builds(lambda j, sign: sign * 2.0**j, st.integers(-60, 60), st.sampled_from([1, -1]))
+scales = st.builds(
+    lambda j, sign: sign * 2.0**j, st.integers(-60, 60), st.sampled_from([1, -1])
+)
 positive_scales = st.builds(lambda j: 2.0**j, st.integers(-60, 60))
 
 
@@ -148,7 +150,9 @@ def assert_directional(G, reference, A, symmetric=False, rtol=1e-5, condition=1.
         E = sym(E) if symmetric else E
         fd = (reference(A + h * E) - reference(A - h * E)) / (2 * h)
         got = np.sum(G * E)
-        assert abs(got - fd) <= rtol * (abs(fd) + np.linalg.norm(G) * np.linalg.norm(E)), (got, fd)
+        assert abs(got - fd) <= rtol * (
+            abs(fd) + np.linalg.norm(G) * np.linalg.norm(E)
+        ), (got, fd)
 
 
 def relative_gap(values, k=0):
@@ -191,11 +195,17 @@ def test_eigvals(A):
     scale = max(np.abs(A).max(), 1e-300)
     np.testing.assert_allclose(np.sum(values), np.trace(A), atol=1e-10 * scale * len(A))
     rows, cols = linear_sum_assignment(np.abs(np.subtract.outer(values, w)))
-    np.testing.assert_allclose(values[rows], w[cols], atol=1e-5 * scale)  # ε^(1/2): defective
+    np.testing.assert_allclose(
+        values[rows], w[cols], atol=1e-5 * scale
+    )  # ε^(1/2): defective
     assume(eigvector_condition(A) < 1e4)  # not (nearly) defective: the gradient exists
     value, G = compiled("eigvals")(A)
-    np.testing.assert_allclose(value, eigvals_loss_numpy(A), rtol=1e-10, atol=1e-10 * len(A))
-    assert_directional(G, eigvals_loss_numpy, A, rtol=1e-4, condition=eigvector_condition(A))
+    np.testing.assert_allclose(
+        value, eigvals_loss_numpy(A), rtol=1e-10, atol=1e-10 * len(A)
+    )
+    assert_directional(
+        G, eigvals_loss_numpy, A, rtol=1e-4, condition=eigvector_condition(A)
+    )
 
 
 @volume
@@ -204,17 +214,25 @@ def test_eig(A):
     w_re, w_im, v_re, v_im = compiled_outputs("eig")(A)
     V, w = v_re + 1j * v_im, w_re + 1j * w_im
     scale = max(np.abs(A).max(), 1e-300)
-    assert np.linalg.norm(A @ V - V * w) <= 1e-10 * scale * len(A) ** 2  # backward stable
+    assert (
+        np.linalg.norm(A @ V - V * w) <= 1e-10 * scale * len(A) ** 2
+    )  # backward stable
     np.testing.assert_allclose(np.linalg.norm(V, axis=0), 1, rtol=1e-12)
-    modulus = np.abs(V) ** 2  # the gauge's component: the first within 64 ulps of the largest
-    p = np.argmax(modulus >= modulus.max(axis=0) * (1 - 64 * np.finfo(float).eps), axis=0)
+    modulus = (
+        np.abs(V) ** 2
+    )  # the gauge's component: the first within 64 ulps of the largest
+    p = np.argmax(
+        modulus >= modulus.max(axis=0) * (1 - 64 * np.finfo(float).eps), axis=0
+    )
     largest = V[p, np.arange(len(w))]
     assert np.all(largest.real > 0) and np.all(largest.imag == 0)
     gaps = np.abs(np.subtract.outer(w, w)) + np.eye(len(w)) * 9 * scale
     assume(eigvector_condition(A) < 1e3 and gaps.min() > 1e-2 * scale)
     value, G = compiled("eig")(A)
     np.testing.assert_allclose(value, eig_loss_numpy(A), rtol=1e-9, atol=1e-9)
-    assert_directional(G, eig_loss_numpy, A, rtol=1e-4, condition=eigvector_condition(A))
+    assert_directional(
+        G, eig_loss_numpy, A, rtol=1e-4, condition=eigvector_condition(A)
+    )
 
 
 def _abscissa(A):
@@ -232,7 +250,9 @@ def test_spectral_abscissa(A, c):
     assume(result is not None)
     value, G = result
     scale = max(np.abs(A).max(), 1e-300)
-    np.testing.assert_allclose(value, _abscissa(A), atol=1e-6 * scale)  # ε^(1/2) defective
+    np.testing.assert_allclose(
+        value, _abscissa(A), atol=1e-6 * scale
+    )  # ε^(1/2) defective
     assert value <= _omega(A) + 1e-12 * scale
     if not np.all(np.isfinite(G)):
         raise AssertionError("silent non-finite gradient")
@@ -251,10 +271,14 @@ def test_spectral_radius(A, c):
     assume(result is not None)
     value, G = result
     scale = max(np.abs(A).max(), 1e-300)
-    np.testing.assert_allclose(value, np.abs(np.linalg.eigvals(A)).max(), atol=1e-6 * scale)
+    np.testing.assert_allclose(
+        value, np.abs(np.linalg.eigvals(A)).max(), atol=1e-6 * scale
+    )
     assert abs(_abscissa(A)) <= value + 1e-6 * scale
     assert np.all(np.isfinite(G))
-    np.testing.assert_allclose(compiled("spectral_radius")(c * A)[0], abs(c) * value, rtol=1e-12)
+    np.testing.assert_allclose(
+        compiled("spectral_radius")(c * A)[0], abs(c) * value, rtol=1e-12
+    )
     if value > 1e-3 * scale and leading_is_simple(A, np.abs):
         assert_directional(G, lambda M: np.abs(np.linalg.eigvals(M)).max(), A)
 
@@ -263,7 +287,9 @@ def test_spectral_radius(A, c):
 @given(square(), positive_scales)
 def test_numerical_abscissa(A, c):
     value, G = compiled("numerical_abscissa")(A)
-    np.testing.assert_allclose(value, _omega(A), rtol=1e-12, atol=1e-12 * np.abs(A).max())
+    np.testing.assert_allclose(
+        value, _omega(A), rtol=1e-12, atol=1e-12 * np.abs(A).max()
+    )
     np.testing.assert_allclose(np.trace(G), 1, rtol=1e-12)
     np.testing.assert_allclose(
         compiled("numerical_abscissa")(c * A)[0], c * value, rtol=1e-12, atol=1e-300
@@ -289,7 +315,9 @@ def test_jacobian_numerical_abscissa(M, shift):
         return _omega(np.diag(1 - np.tanh(M @ z) ** 2) @ M)
 
     value, G = jacobian_function()(M, z)
-    np.testing.assert_allclose(value, reference(M), rtol=1e-7, atol=1e-7 * np.abs(M).max())
+    np.testing.assert_allclose(
+        value, reference(M), rtol=1e-7, atol=1e-7 * np.abs(M).max()
+    )
     J = np.diag(1 - np.tanh(M @ z) ** 2) @ M
     if relative_gap(np.linalg.eigvalsh(sym(J))) > 1e-2:
         assert_directional(G, reference, M, rtol=1e-4)
@@ -307,7 +335,9 @@ def ssa_function():
 def test_ssa(A, eps, c):
     value, G = ssa_function()(A, eps)
     bound = 1e-9 * (1 + abs(value))
-    assert _abscissa(A) + eps / 2 - bound <= value <= _omega(A) + len(A) * eps / 2 + bound
+    assert (
+        _abscissa(A) + eps / 2 - bound <= value <= _omega(A) + len(A) * eps / 2 + bound
+    )
     np.testing.assert_allclose(value, scipy_ssa(A, eps), rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(np.trace(G), 1, rtol=1e-9)
     np.testing.assert_allclose(ssa_function()(c * A, c * eps)[0], c * value, rtol=1e-10)
@@ -319,7 +349,9 @@ def test_ssa(A, eps, c):
 def test_leading_eigvalsh(A, c):
     S = sym(A)
     value, G = compiled("leading_eigvalsh")(S)
-    np.testing.assert_allclose(value, _omega(S), rtol=1e-12, atol=1e-12 * np.abs(S).max())
+    np.testing.assert_allclose(
+        value, _omega(S), rtol=1e-12, atol=1e-12 * np.abs(S).max()
+    )
     np.testing.assert_allclose(
         compiled("leading_eigvalsh")(c * S)[0], c * value, rtol=1e-12, atol=1e-300
     )
@@ -339,7 +371,9 @@ def test_spectral_norm(A, c):
     np.testing.assert_allclose(
         compiled("spectral_norm")(c * A)[0], abs(c) * value, rtol=1e-12, atol=1e-300
     )
-    assert np.linalg.svd(G, compute_uv=False).sum() <= 1 + 1e-12  # a subgradient of ‖·‖₂
+    assert (
+        np.linalg.svd(G, compute_uv=False).sum() <= 1 + 1e-12
+    )  # a subgradient of ‖·‖₂
     if relative_gap(np.linalg.svd(A, compute_uv=False)) > 1e-3:
         assert_directional(G, _sigma, A)
 
@@ -351,7 +385,9 @@ def test_leading_singular_triplet(A):
     scale = max(np.abs(A).max(), 1e-300)
     np.testing.assert_allclose(sigma, _sigma(A), rtol=1e-12, atol=1e-300)
     if sigma > 0:
-        np.testing.assert_allclose([np.linalg.norm(u), np.linalg.norm(v)], 1, rtol=1e-12)
+        np.testing.assert_allclose(
+            [np.linalg.norm(u), np.linalg.norm(v)], 1, rtol=1e-12
+        )
         assert np.linalg.norm(A @ v - sigma * u) <= 1e-8 * scale
         assert u[np.argmax(np.abs(u))] > 0
     if relative_gap(np.linalg.svd(A, compute_uv=False)) > 1e-2 and sigma > 1e-3 * scale:

@@ -70,7 +70,9 @@ SAMPLERS = ["pymc"] + [
 
 @pytest.mark.parametrize("nuts_sampler", SAMPLERS)
 def test_nuts_draws_are_stable(model, nuts_sampler):
-    idata = example.sample(model, draws=200, tune=200, chains=2, seed=1, nuts_sampler=nuts_sampler)
+    idata = example.sample(
+        model, draws=200, tune=200, chains=2, seed=1, nuts_sampler=nuts_sampler
+    )
     rho = spectral_radii(idata)
     assert rho.shape == (400,)
     assert np.all(rho < 1.0)
@@ -111,7 +113,8 @@ def test_d2logp_matches_central_differences_of_dlogp(model):
         step[i] = h
         up, down = flat + step, flat - step
         grads = [
-            dlogp({**point, "A": x[:9].reshape(3, 3), "sigma_log__": x[9]}) for x in (up, down)
+            dlogp({**point, "A": x[:9].reshape(3, 3), "sigma_log__": x[9]})
+            for x in (up, down)
         ]
         numeric.append((grads[0] - grads[1]) / (2 * h))
     np.testing.assert_allclose(H, np.array(numeric).T, rtol=1e-6, atol=1e-5)
@@ -136,7 +139,9 @@ def test_find_map_with_trust_ncg(model):
         )
     A_hat = idata.posterior["A"].values.reshape(3, 3)
     sigma_hat = float(idata.posterior["sigma"].values.reshape(()))
-    gradient = model.compile_dlogp(jacobian=False)({"A": A_hat, "sigma_log__": np.log(sigma_hat)})
+    gradient = model.compile_dlogp(jacobian=False)(
+        {"A": A_hat, "sigma_log__": np.log(sigma_hat)}
+    )
     assert np.abs(np.linalg.eigvals(A_hat)).max() < 1.0
     assert np.abs(gradient).max() < 1e-3  # find_MAP maximizes logp without the Jacobian
     assert np.abs(A_hat - example.TRUE_A).max() < 0.3
@@ -163,7 +168,9 @@ def test_d2logp_of_a_leading_eigenvalue_potential():
     for j in range(n - 1):
         g = ((np.outer(top, V[:, j]) + np.outer(V[:, j], top)) / 2).ravel()
         curvature += 2 * np.outer(g, g) / (lam[-1] - lam[j])
-    np.testing.assert_allclose(rewritten({"X": X0}), -np.eye(n * n) - curvature, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        rewritten({"X": X0}), -np.eye(n * n) - curvature, rtol=0, atol=1e-9
+    )
 
 
 def plain_pytensor_model(y, rewrite=False):
@@ -194,10 +201,14 @@ def test_a_model_written_with_pytensor_eig_samples(model, how):
     is rewritten when the model is built (docs/interop.md)."""
     import pymc as pm
 
-    plain = plain_pytensor_model(example.simulate(), rewrite=how == "rewritten potential")
+    plain = plain_pytensor_model(
+        example.simulate(), rewrite=how == "rewritten potential"
+    )
     dlogp, reference = plain.compile_dlogp(), model.compile_dlogp()
     for point in points(model):
-        np.testing.assert_allclose(dlogp(point), reference(point), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            dlogp(point), reference(point), rtol=1e-10, atol=1e-12
+        )
     with plain:
         step = {"step": pm.NUTS()} if how == "step=NUTS()" else {}
         idata = pm.sample(

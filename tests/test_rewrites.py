@@ -22,7 +22,9 @@ from tests.test_symmetric import lower_only, with_gap
 N = CROSSOVER + 20
 DENSE = get_default_mode().excluding("spectral")
 DENSE_OPS = {Eigh, Eigvalsh, SVD}
-CVM = MODES["cvm"]  # second-order tests: a Numba compile of a Hessian graph costs ≈ 40 s cold
+CVM = MODES[
+    "cvm"
+]  # second-order tests: a Numba compile of a Hessian graph costs ≈ 40 s cold
 
 SYMMETRIC = {
     "max(eigvalsh)": lambda A: pt.max(pt.linalg.eigvalsh(A)),
@@ -89,7 +91,9 @@ def value_and_grad(expr_of, shape, mode=None):
 
 def symmetric_cases(rng):
     """Relative gaps 0.5 … 1e-6 and a near-degenerate leading pair (gap 1e-12)."""
-    return [lower_only(rng, with_gap(rng, N, gap)) for gap in (1.0, 1e-2, 1e-4, 1e-6, 1e-12)]
+    return [
+        lower_only(rng, with_gap(rng, N, gap)) for gap in (1.0, 1e-2, 1e-4, 1e-6, 1e-12)
+    ]
 
 
 @pytest.mark.parametrize("pattern", SYMMETRIC)
@@ -117,7 +121,9 @@ def test_singular_rewrites_fire_and_match_dense(pattern):
     U, _ = np.linalg.qr(rng.normal(size=(shape[0], N)))
     V, _ = np.linalg.qr(rng.normal(size=(N, N)))
     for k, gap in enumerate((1.0, 1e-2, 1e-4, 1e-6)):
-        s = np.concatenate([[2.0, 2.0 - gap], rng.uniform(0.0, 2.0 - 2 * gap, size=N - 2)])
+        s = np.concatenate(
+            [[2.0, 2.0 - gap], rng.uniform(0.0, 2.0 - 2 * gap, size=N - 2)]
+        )
         An = (U * s) @ V.T
         (a, ga), (b, gb) = fast(An), dense(An)
         np.testing.assert_allclose(a, b, rtol=1e-10)
@@ -140,7 +146,9 @@ def test_rewrites_leave_small_and_shared_decompositions_alone():
     assert Eigvalsh in op_types(compile_fn([A], pt.max(pt.linalg.eigvalsh(A))))
     B = pt.matrix("B", shape=(N, N))
     w = pt.linalg.eigvalsh(B)
-    assert Eigvalsh in op_types(compile_fn([B], [pt.max(w), w.sum()]))  # w needed anyway
+    assert Eigvalsh in op_types(
+        compile_fn([B], [pt.max(w), w.sum()])
+    )  # w needed anyway
     w, V = pt.linalg.eigh(B)
     assert Eigh in op_types(compile_fn([B], [w[-1], V]))
 
@@ -168,7 +176,9 @@ def test_max_real_eigenvalue_rewrite_fixes_the_doubled_pair_gradient():
     out = pt.max(eigvals(A)[0])
     rewritten = rewrite_graph(out, include=("canonicalize",))
     assert isinstance(rewritten.owner.op, LeadingEigenvalue)
-    fn = compile_fn([A], [out, pytensor.grad(rewritten, A), pytensor.grad(spectral_abscissa(A), A)])
+    fn = compile_fn(
+        [A], [out, pytensor.grad(rewritten, A), pytensor.grad(spectral_abscissa(A), A)]
+    )
     _, right, reference = fn(An)
     doubled = pytensor.function([A], pytensor.grad(out, A), mode=DENSE)(An)
     np.testing.assert_allclose(right, reference, atol=1e-12)
@@ -186,7 +196,11 @@ def test_inner_graphs_are_opfromgraph():
     assert any(issubclass(t, OpFromGraph) for t in op_types(fn))
 
 
-ALL_PATTERNS = {**SYMMETRIC, **SINGULAR, "max(eigvals[0])": lambda A: pt.max(eigvals(A)[0])}
+ALL_PATTERNS = {
+    **SYMMETRIC,
+    **SINGULAR,
+    "max(eigvals[0])": lambda A: pt.max(eigvals(A)[0]),
+}
 
 
 def second_order_pair(expr_of, derivative):
@@ -203,7 +217,10 @@ def second_order_pair(expr_of, derivative):
         [x, p], derivative(rewritten, x, p), mode=CVM, on_unused_input="ignore"
     )
     dense = pytensor.function(
-        [x, p], derivative(y, x, p), mode=CVM.excluding("spectral"), on_unused_input="ignore"
+        [x, p],
+        derivative(y, x, p),
+        mode=CVM.excluding("spectral"),
+        on_unused_input="ignore",
     )
     return fast, dense
 
@@ -223,9 +240,12 @@ def test_rewrites_keep_the_hessian(pattern):
     the replacement) and Hessian-vector products (n = N, Lanczos path) of the rewritten
     graph equal those of the original."""
     rng = np.random.default_rng(5)
-    full = second_order_pair(ALL_PATTERNS[pattern], lambda y, x, p: pytensor.gradient.hessian(y, x))
+    full = second_order_pair(
+        ALL_PATTERNS[pattern], lambda y, x, p: pytensor.gradient.hessian(y, x)
+    )
     hvp = second_order_pair(
-        ALL_PATTERNS[pattern], lambda y, x, p: pytensor.gradient.hessian_vector_product(y, x, p)
+        ALL_PATTERNS[pattern],
+        lambda y, x, p: pytensor.gradient.hessian_vector_product(y, x, p),
     )
     for n, (fast, dense) in ((6, full), (N, hvp)):
         An = real_leading(rng, n)
@@ -233,4 +253,6 @@ def test_rewrites_keep_the_hessian(pattern):
             An = for_pattern(pattern, with_gap(rng, n, 0.5))
         p = rng.normal(size=n * n)
         want = dense(An.ravel(), p)
-        np.testing.assert_allclose(fast(An.ravel(), p), want, atol=1e-8 * np.abs(want).max())
+        np.testing.assert_allclose(
+            fast(An.ravel(), p), want, atol=1e-8 * np.abs(want).max()
+        )

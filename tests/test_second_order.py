@@ -31,7 +31,12 @@ from pytensor_spectral import (
     ssa,
 )
 from pytensor_spectral.svd import LeadingSingularTriplet
-from pytensor_spectral.symmetric import CROSSOVER, apply_symbolic, lanczos_inputs, leading_eigenpair
+from pytensor_spectral.symmetric import (
+    CROSSOVER,
+    apply_symbolic,
+    lanczos_inputs,
+    leading_eigenpair,
+)
 from tests.helpers import compile_fn
 
 
@@ -56,7 +61,9 @@ def eig_loss(A):
     w_re, _, v_re, v_im = eig(A)
     m = v_re.shape[-1]
     weights_matrix = pt.cos(pt.arange(m)[:, None] + 2.0 * pt.arange(m))
-    return pt.sum(v_re * weights_matrix + v_im**2, axis=(-2, -1)) + pt.sum(w_re**2, axis=-1)
+    return pt.sum(v_re * weights_matrix + v_im**2, axis=(-2, -1)) + pt.sum(
+        w_re**2, axis=-1
+    )
 
 
 FUNCTIONS = {
@@ -82,7 +89,9 @@ def gradient_and_hessian(f, n, mode):
 
 def central_hessian(gradient, x, h=1e-5):
     """Central differences of a gradient function, one column per coordinate."""
-    return np.array([(gradient(x + h * e) - gradient(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+    return np.array(
+        [(gradient(x + h * e) - gradient(x - h * e)) / (2 * h) for e in np.eye(x.size)]
+    )
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -109,7 +118,9 @@ def test_numba_hessians_equal_cvm():
     numba = compile_fn([x], hessians, "numba")(values)
     cvm = compile_fn([x], hessians, "cvm")(values)
     for name, got, want in zip(sorted(FUNCTIONS), numba, cvm, strict=True):
-        np.testing.assert_allclose(got, want, atol=1e-12 * np.abs(want).max(), err_msg=name)
+        np.testing.assert_allclose(
+            got, want, atol=1e-12 * np.abs(want).max(), err_msg=name
+        )
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -126,7 +137,9 @@ def test_batched_hessian_is_block_diagonal_of_single_ones(name):
     m = n * n
     for b in range(batch):
         block = slice(b * m, (b + 1) * m)
-        np.testing.assert_allclose(H[block, block], single(values[block])[1], atol=1e-12)
+        np.testing.assert_allclose(
+            H[block, block], single(values[block])[1], atol=1e-12
+        )
     H[:m, :m] = H[m:, m:] = 0
     np.testing.assert_array_equal(H, 0)
 
@@ -161,7 +174,9 @@ def symmetric_with_gap(rng, n):
     return (Q * d) @ Q.T
 
 
-@pytest.mark.parametrize("name", ["leading_eigvalsh", "spectral_norm", "leading_singular_triplet"])
+@pytest.mark.parametrize(
+    "name", ["leading_eigvalsh", "spectral_norm", "leading_singular_triplet"]
+)
 def test_hessian_vector_product_on_the_iterative_path(name):
     """n = 100 (above the crossover, so Lanczos and the CG curvature solve run): the HVP
     equals central differences of the gradient and PyTensor's dense reference."""
@@ -181,16 +196,25 @@ def test_hessian_vector_product_on_the_iterative_path(name):
         y, products = triplet_loss(A), triplet_products(A)
         u, s, vh = pt.linalg.svd(A, full_matrices=False)
         sign = pt.sign(u[pt.argmax(pt.abs(u[:, 0])), 0])
-        reference = pt.sum(sign * u[:, 0] * weights(n)) + s[0] ** 2 + pt.sum((sign * vh[0]) ** 3)
+        reference = (
+            pt.sum(sign * u[:, 0] * weights(n))
+            + s[0] ** 2
+            + pt.sum((sign * vh[0]) ** 3)
+        )
         values = rng.normal(size=n * n)
     fn = hvp_and_gradient(y, x, p)
     dense = compile_fn([x, p], hessian_vector_product(reference, x, p), "cvm")
     direction = rng.normal(size=n * n)
     Hp = fn(values, direction)[1]
     step = 1e-6
-    fd = fn(values + step * direction, direction)[0] - fn(values - step * direction, direction)[0]
+    fd = (
+        fn(values + step * direction, direction)[0]
+        - fn(values - step * direction, direction)[0]
+    )
     np.testing.assert_allclose(Hp, fd / (2 * step), atol=1e-5 * np.abs(Hp).max())
-    np.testing.assert_allclose(Hp, dense(values, direction), atol=1e-8 * np.abs(Hp).max())
+    np.testing.assert_allclose(
+        Hp, dense(values, direction), atol=1e-8 * np.abs(Hp).max()
+    )
     assert compile_fn([x], products, "cvm")(values) > 0
 
 
@@ -201,7 +225,13 @@ def test_forward_over_reverse_equals_reverse_over_reverse():
     rng = np.random.default_rng(7)
     x, p = pt.vector("x", shape=(n * n,)), pt.vector("p", shape=(n * n,))
     A = x.reshape((n, n))
-    op_mode = {"eigvals", "spectral_abscissa", "spectral_radius", "ssa", "numerical_abscissa"}
+    op_mode = {
+        "eigvals",
+        "spectral_abscissa",
+        "spectral_radius",
+        "ssa",
+        "numerical_abscissa",
+    }
     outputs = []
     for name in sorted(FUNCTIONS):
         y = FUNCTIONS[name](A)
@@ -226,7 +256,9 @@ def test_closed_form_hessian_of_abscissa_of_a_diagonal_matrix():
     k = int(np.argmax(d))
     for j in range(n):
         if j != k:
-            expected[k * n + j, j * n + k] = expected[j * n + k, k * n + j] = 1 / (d[k] - d[j])
+            expected[k * n + j, j * n + k] = expected[j * n + k, k * n + j] = 1 / (
+                d[k] - d[j]
+            )
     np.testing.assert_allclose(H, expected, atol=1e-12)
 
 
@@ -276,7 +308,9 @@ def test_ssa_of_a_multiple_of_the_identity():
     t, e = pt.scalar("t"), pt.scalar("e")
     y = ssa(t * np.eye(n), e)
     d_t, d_e = grad(y, [t, e])
-    fn = compile_fn([t, e], [y, grad(y, t), grad(d_t, t), grad(d_e, e), grad(d_t, e)], "cvm")
+    fn = compile_fn(
+        [t, e], [y, grad(y, t), grad(d_t, t), grad(d_e, e), grad(d_t, e)], "cvm"
+    )
     value, slope, d_tt, d_ee, d_te = fn(c, eps)
     np.testing.assert_allclose(value, c + n * eps / 2, rtol=1e-12)
     np.testing.assert_allclose(slope, 1.0, rtol=1e-12)
@@ -291,9 +325,15 @@ def test_ssa_of_a_multiple_of_the_identity():
 
 NON_NORMAL = {
     "full": np.array(
-        [[1.0, 3.0, 0.0, -2.0], [0.0, -0.5, 4.0, 1.0], [0.2, 0.0, 0.3, 5.0], [0.0, 0.1, -0.4, 0.8]]
+        [
+            [1.0, 3.0, 0.0, -2.0],
+            [0.0, -0.5, 4.0, 1.0],
+            [0.2, 0.0, 0.3, 5.0],
+            [0.0, 0.1, -0.4, 0.8],
+        ]
     ),
-    "triangular": np.triu(np.arange(1.0, 17.0).reshape(4, 4)) * 0.3 - np.diag([0.0, 4.0, 1.0, 3.5]),
+    "triangular": np.triu(np.arange(1.0, 17.0).reshape(4, 4)) * 0.3
+    - np.diag([0.0, 4.0, 1.0, 3.5]),
 }
 
 
@@ -391,7 +431,11 @@ def test_symbolic_hessians_run_in_jax_mode():
     outputs = [hessian(FUNCTIONS[name](A), x) for name in sorted(FUNCTIONS)]
     outputs.append(hessian_vector_product(leading_eigvalsh(z.reshape((m, m))), z, p))
     rng = np.random.default_rng(10)
-    values = [rng.normal(size=n * n), symmetric_with_gap(rng, m).ravel(), rng.normal(size=m * m)]
+    values = [
+        rng.normal(size=n * n),
+        symmetric_with_gap(rng, m).ravel(),
+        rng.normal(size=m * m),
+    ]
     jax_results = compile_fn([x, z, p], outputs, "jax")(*values)
     cvm_results = compile_fn([x, z, p], outputs, "cvm")(*values)
     for got, want in zip(jax_results, cvm_results, strict=True):

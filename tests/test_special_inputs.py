@@ -19,7 +19,14 @@ import pytensor.tensor as pt
 import pytest
 
 from tests.helpers import BACKENDS, JAX_DROPS_ASSERT, MODES
-from tests.special_inputs import SIZE, SMALL_SQUARE, SPECS, scale_of, special_matrices, sym
+from tests.special_inputs import (
+    SIZE,
+    SMALL_SQUARE,
+    SPECS,
+    scale_of,
+    special_matrices,
+    sym,
+)
 
 
 TOLERANCES = {"float64": 1e-6, "float32": 5e-3}  # gradients vs differences, relative
@@ -49,7 +56,9 @@ def compile_special(spec, dtype, mode, hessian):
         inputs.append(E)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", JAX_DROPS_ASSERT, UserWarning)
-        return pytensor.function(inputs, outputs, mode=BACKENDS[mode], on_unused_input="ignore")
+        return pytensor.function(
+            inputs, outputs, mode=BACKENDS[mode], on_unused_input="ignore"
+        )
 
 
 def expected_error(spec, case, hessian, dtype="float64"):
@@ -121,7 +130,9 @@ def check_hessian(spec, fn, case, A, E, HE, value, reference_fn):
     a float32 gradient are too coarse). At "illcond" (eigenvalue gaps down to 1e-14 make
     differences of gradients inaccurate) the Hessian's symmetry is checked instead."""
     A64, s = A.astype(float), scale_of(A)
-    if reference_fn is not None:  # float32: ±inf exactly where the float64 value overflows it
+    if (
+        reference_fn is not None
+    ):  # float32: ±inf exactly where the float64 value overflows it
         want = run(reference_fn, A64, E)[2]
         overflow = np.abs(want) > np.finfo(A.dtype).max
         assert np.array_equal(~np.isfinite(HE), overflow), "silent non-finite Hessian"
@@ -132,7 +143,9 @@ def check_hessian(spec, fn, case, A, E, HE, value, reference_fn):
         return  # a Hessian of size 1e-300 is at the float64 underflow: finite is all we ask
     # Hessians scale as 1/s² (normalized losses) or 1/s (positively homogeneous measures)
     floor = 1e-8 / natural_scale(spec, A, value) ** (2 if spec.normalized else 1)
-    if reference_fn is not None:  # float32: below its smallest normal number, 0 is right
+    if (
+        reference_fn is not None
+    ):  # float32: below its smallest normal number, 0 is right
         rtol = 1e-2
         floor = max(floor, np.finfo(A.dtype).tiny / rtol)
     elif case == "illcond":
@@ -160,7 +173,11 @@ def sweep(name, dtype, mode, hessian):
         A = sym(A) if spec.symmetric else A
         try:
             results[case] = check_case(spec, fn, case, A, dtype, hessian, reference_fn)
-        except (AssertionError, pytest.fail.Exception, Exception) as exc:  # report all cases
+        except (
+            AssertionError,
+            pytest.fail.Exception,
+            Exception,
+        ) as exc:  # report all cases
             failures.append(f"{case}: {type(exc).__name__}: {str(exc)[:300]}")
     assert not failures, "\n".join(failures)
     return results
@@ -189,7 +206,10 @@ def test_value_and_gradient_at_special_inputs(name, mode, dtype):
 
 
 OPEN_HESSIAN_DEFECTS = {
-    ("leading_singular_triplet", "float32"): "at entries 1e-30 the Hessian of a loss of "
+    (
+        "leading_singular_triplet",
+        "float32",
+    ): "at entries 1e-30 the Hessian of a loss of "
     "the singular vectors (true size 1e60, beyond float32) comes out NaN, not an error",
     ("jacobian_numerical_abscissa", "float32"): "the matrix-free curvature solve (CG) "
     "does not reach its tolerance in float32: every float32 Hessian raises ValueError",
@@ -224,7 +244,10 @@ def test_one_bad_matrix_in_a_batch(name, mode):
     s = pt.vector("s")
     y = spec.loss(A, s)
     fn = pytensor.function(
-        [A, s], [y, pytensor.grad(pt.sum(y), A)], mode=MODES[mode], on_unused_input="ignore"
+        [A, s],
+        [y, pytensor.grad(pt.sum(y), A)],
+        mode=MODES[mode],
+        on_unused_input="ignore",
     )
     single = compile_special(spec, "float64", mode, hessian=False)
     rng = np.random.default_rng(2)
@@ -242,7 +265,9 @@ def test_one_bad_matrix_in_a_batch(name, mode):
         for i, M in enumerate(matrices):
             want_value, want_grad = run(single, M)
             np.testing.assert_allclose(values[i], want_value, rtol=1e-12, atol=1e-300)
-            np.testing.assert_allclose(grads[i], want_grad, rtol=1e-10, atol=1e-12 * scales[i])
+            np.testing.assert_allclose(
+                grads[i], want_grad, rtol=1e-10, atol=1e-12 * scales[i]
+            )
 
 
 @pytest.mark.skipif("jax" not in BACKENDS, reason="JAX is not installed")
@@ -256,7 +281,10 @@ def test_jax_at_special_inputs(name):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", JAX_DROPS_ASSERT, UserWarning)
         fn = pytensor.function(
-            [A, s], [y, pytensor.grad(y, A)], mode=BACKENDS["jax"], on_unused_input="ignore"
+            [A, s],
+            [y, pytensor.grad(y, A)],
+            mode=BACKENDS["jax"],
+            on_unused_input="ignore",
         )
     single = compile_special(spec, "float64", "numba", hessian=False)
     for case in SMALL_SQUARE:
@@ -270,7 +298,9 @@ def test_jax_at_special_inputs(name):
         value, grad = run(fn, M)
         want_value, want_grad = run(single, M)
         np.testing.assert_allclose(value, want_value, rtol=1e-10, atol=1e-300)
-        if case in spec.nonsmooth:  # JAX's eigensolver may pick another valid subgradient
+        if (
+            case in spec.nonsmooth
+        ):  # JAX's eigensolver may pick another valid subgradient
             spec.nonsmooth[case](M, grad, 1e-6)
         else:
             atol = 1e-8 * np.abs(want_grad).max()

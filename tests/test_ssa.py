@@ -32,9 +32,15 @@ def test_matches_scipy_reference(mode):
     A = pt.matrix("A")
     fn = compile_fn([A], ssa(A), mode)
     cases = [random_matrix(rng, n) for n in (1, 2, 5, 12)]
-    cases += [random_matrix(rng, 6, "real"), random_matrix(rng, 6, "complex"), nonnormal(8)]
+    cases += [
+        random_matrix(rng, 6, "real"),
+        random_matrix(rng, 6, "complex"),
+        nonnormal(8),
+    ]
     for An in cases:
-        np.testing.assert_allclose(fn(An), scipy_ssa(An, 1.5 / len(An)), rtol=1e-11, atol=1e-12)
+        np.testing.assert_allclose(
+            fn(An), scipy_ssa(An, 1.5 / len(An)), rtol=1e-11, atol=1e-12
+        )
 
 
 def test_julia_package_identities(ssa_fn):
@@ -99,7 +105,11 @@ def test_newton_iterations_are_few():
 @pytest.mark.parametrize("mode", MODES)
 def test_verify_grad(mode):
     rng = np.random.default_rng(36)
-    for An in (random_matrix(rng, 5), random_matrix(rng, 4, "complex"), nonnormal(4, 3.0)):
+    for An in (
+        random_matrix(rng, 5),
+        random_matrix(rng, 4, "complex"),
+        nonnormal(4, 3.0),
+    ):
         verify_grad(ssa, [An, np.array(0.3)], rng=rng, mode=MODES[mode])
 
 
@@ -134,7 +144,9 @@ def test_gradient_is_smooth_where_abscissa_is_not(ssa_fn):
     A = pt.matrix("A")
     abscissa_grad = compile_fn([A], pytensor.grad(spectral_abscissa(A), A))
     left, right = np.diag([1.0 - 1e-7, 1.0, -1.0]), np.diag([1.0 + 1e-7, 1.0, -1.0])
-    assert np.abs(abscissa_grad(left) - abscissa_grad(right)).max() == pytest.approx(1.0)
+    assert np.abs(abscissa_grad(left) - abscissa_grad(right)).max() == pytest.approx(
+        1.0
+    )
     assert np.abs(ssa_fn(left, 0.1)[1] - ssa_fn(right, 0.1)[1]).max() < 1e-5
 
 

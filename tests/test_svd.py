@@ -26,7 +26,11 @@ def test_triplet_values(mode, crossover):
     rng = np.random.default_rng(0)
     A = pt.matrix("A")
     fn = compile_fn([A], leading_singular_triplet(A, crossover=crossover), mode)
-    for m, n in [*SHAPES.values(), (CROSSOVER + 30, CROSSOVER + 5), (CROSSOVER + 5, 130)]:
+    for m, n in [
+        *SHAPES.values(),
+        (CROSSOVER + 30, CROSSOVER + 5),
+        (CROSSOVER + 5, 130),
+    ]:
         An = rng.normal(size=(m, n))
         for got, want in zip(fn(An), numpy_triplet(An), strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
@@ -63,9 +67,13 @@ def test_triplet_gradients_of_losses_on_u_sigma_v(shape):
     A = pt.matrix("A")
     grads = compile_fn([A], [pytensor.grad(loss, A) for loss in losses(A).values()])(An)
     for name, got in zip(reference, grads, strict=True):
-        np.testing.assert_allclose(got, central_differences(reference[name], An), atol=1e-7)
+        np.testing.assert_allclose(
+            got, central_differences(reference[name], An), atol=1e-7
+        )
     verify_grad(
-        lambda A: sum(w * loss for w, loss in zip((0.3, 1.0, -0.7), losses(A).values())),
+        lambda A: sum(
+            w * loss for w, loss in zip((0.3, 1.0, -0.7), losses(A).values())
+        ),
         [An],
         rng=rng,
         mode=MODES["cvm"],
@@ -93,9 +101,16 @@ def test_spectral_norm_batched_and_float32():
 
 def test_zero_matrix_and_bad_input():
     A = pt.matrix("A")
-    fn = compile_fn([A], [*leading_singular_triplet(A), pytensor.grad(spectral_norm(A), A)])
+    fn = compile_fn(
+        [A], [*leading_singular_triplet(A), pytensor.grad(spectral_norm(A), A)]
+    )
     u, sigma, v, G = fn(np.zeros((4, 3)))
-    assert sigma == 0 and np.all(G == 0) and np.all(np.isfinite(u)) and np.all(np.isfinite(v))
+    assert (
+        sigma == 0
+        and np.all(G == 0)
+        and np.all(np.isfinite(u))
+        and np.all(np.isfinite(v))
+    )
     with pytest.raises(ValueError, match="empty"):
         fn(np.zeros((0, 3)))
     with pytest.raises(ValueError, match="NaN or Inf"):

@@ -60,8 +60,12 @@ def test_leading_eigvalsh_gradient_is_v_vt():
     _, G = fn(An)
     _, V = np.linalg.eigh(An)  # reads the lower triangle, like eigvalsh
     np.testing.assert_allclose(G, folded(np.outer(V[:, -1], V[:, -1])), atol=1e-9)
-    dense_grad = pytensor.grad(pt.max(pt.linalg.eigvalsh(A)), A)  # built before any rewrite
-    dense = pytensor.function([A], dense_grad, mode=get_default_mode().excluding("spectral"))
+    dense_grad = pytensor.grad(
+        pt.max(pt.linalg.eigvalsh(A)), A
+    )  # built before any rewrite
+    dense = pytensor.function(
+        [A], dense_grad, mode=get_default_mode().excluding("spectral")
+    )
     np.testing.assert_allclose(G, dense(An), atol=1e-9)
 
 
@@ -85,7 +89,9 @@ def test_leading_eigvalsh_batched_and_float32():
     w, V = np.linalg.eigh(An)
     np.testing.assert_allclose(values, w[:, -1], rtol=1e-10)
     for b in range(3):
-        np.testing.assert_allclose(grads[b], folded(np.outer(V[b, :, -1], V[b, :, -1])), atol=1e-8)
+        np.testing.assert_allclose(
+            grads[b], folded(np.outer(V[b, :, -1], V[b, :, -1])), atol=1e-8
+        )
     A32 = pt.matrix("A32", dtype="float32")
     fn32 = compile_fn([A32], leading_eigvalsh(A32, crossover=0))
     out = fn32(An[0].astype("float32"))
@@ -112,10 +118,14 @@ def test_non_convergence_falls_back_to_dense_and_is_reported():
     n = CROSSOVER + 10
     S = with_gap(rng, n, 1e-3)
     A = pt.matrix("A")
-    _, _, converged, products = max_eigenpair(lambda q: A @ q, n, krylov_dim=2, max_restarts=3)
+    _, _, converged, products = max_eigenpair(
+        lambda q: A @ q, n, krylov_dim=2, max_restarts=3
+    )
     builder = compile_fn([A], [converged, products], "cvm")
     assert builder(S)[0] == np.False_ and builder(S)[1] == 6
-    lam, _, used = compile_fn([A], leading_eigenpair(A, krylov_dim=2, max_restarts=3), "cvm")(S)
+    lam, _, used = compile_fn(
+        [A], leading_eigenpair(A, krylov_dim=2, max_restarts=3), "cvm"
+    )(S)
     assert used == 6
     np.testing.assert_allclose(lam, np.linalg.eigvalsh(S)[-1], rtol=1e-13)
 
@@ -159,7 +169,9 @@ def test_eigengap_values(mode):
     An = lower_only(rng, rotated(rng, rng.normal(size=8)))
     w = np.linalg.eigvalsh(An)[::-1]
     for kk in range(1, 8):
-        np.testing.assert_allclose(fn(An, kk), w[kk - 1] - w[kk], rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(
+            fn(An, kk), w[kk - 1] - w[kk], rtol=1e-12, atol=1e-13
+        )
 
 
 @pytest.mark.parametrize("mode", [*MODES, "FAST_COMPILE"])
@@ -169,13 +181,17 @@ def test_eigengap_gradient_finite_with_repeated_eigenvalues(mode):
     rng = np.random.default_rng(7)
     A = pt.matrix("A")
     gap = eigengap(A, 1)
-    fn = pytensor.function([A], pytensor.grad(gap, A), mode=MODES.get(mode) or get_mode(mode))
+    fn = pytensor.function(
+        [A], pytensor.grad(gap, A), mode=MODES.get(mode) or get_mode(mode)
+    )
     for An in (rotated(rng, SPECTRUM), np.diag(SPECTRUM)):
         G = fn(An)
         assert np.all(np.isfinite(G))
         _, V = np.linalg.eigh(An)
         v1, v2 = V[:, -1], V[:, -2]
-        np.testing.assert_allclose(G, folded(np.outer(v1, v1) - np.outer(v2, v2)), atol=1e-9)
+        np.testing.assert_allclose(
+            G, folded(np.outer(v1, v1) - np.outer(v2, v2)), atol=1e-9
+        )
 
 
 def test_dense_eigh_gradient_of_the_gap_is_nan_at_repeated_eigenvalues():
@@ -202,7 +218,9 @@ def test_eigengap_verify_grad_and_mpmath_reference():
     v2 = np.array([float(Q[i, order[2]]) for i in range(5)])
     A = pt.matrix("A")
     G = compile_fn([A], pytensor.grad(eigengap(A, 2), A))(An)
-    np.testing.assert_allclose(G, folded(np.outer(v1, v1) - np.outer(v2, v2)), atol=1e-12)
+    np.testing.assert_allclose(
+        G, folded(np.outer(v1, v1) - np.outer(v2, v2)), atol=1e-12
+    )
 
 
 def test_eigengap_batched_and_bad_input():

@@ -10,8 +10,6 @@ from pytensor.tensor.math import Max
 from pytensor.tensor.math import max as pt_max
 from pytensor.tensor.subtensor import Subtensor, indices_from_subtensor
 
-from pytensor_spectral.symmetric import CROSSOVER
-
 
 def core_op(node):
     """The op of ``node``, or its core op if ``node`` is a `Blockwise`."""
@@ -95,11 +93,3 @@ def negated_input(var: Variable):
         ):
             return other
     return None
-
-
-def statically_small(A) -> bool:
-    """Whether ``A``'s static core shape is known to be below the crossover size, where
-    the dense op is faster: those graphs are left as they are."""
-    m, n = A.type.shape[-2:]
-    known = [d for d in (m, n) if d is not None]
-    return bool(known) and min(known) < CROSSOVER

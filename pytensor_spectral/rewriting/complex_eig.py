@@ -36,7 +36,14 @@ from pytensor_spectral.eig import eigvals
 from pytensor_spectral.rewriting._match import core_op, leading_entry, replace
 
 
-ORDER_FREE_REDUCTIONS = (ps.Add, ps.Mul, ps.ScalarMaximum, ps.ScalarMinimum, ps.AND, ps.OR)
+ORDER_FREE_REDUCTIONS = (
+    ps.Add,
+    ps.Mul,
+    ps.ScalarMaximum,
+    ps.ScalarMinimum,
+    ps.AND,
+    ps.OR,
+)
 LEAVES = (ps.Real, ps.Imag, ps.Abs)
 
 
@@ -54,7 +61,11 @@ def _reduces_eigenvalue_axis(node, ndim: int) -> bool:
 
 def _keeps_eigenvalue_axis_last(node, ndim: int) -> bool:
     op = node.op
-    return isinstance(op, DimShuffle) and bool(op.new_order) and op.new_order[-1] == ndim - 1
+    return (
+        isinstance(op, DimShuffle)
+        and bool(op.new_order)
+        and op.new_order[-1] == ndim - 1
+    )
 
 
 def _order_free(fgraph, leaves) -> bool:
@@ -107,11 +118,16 @@ def eig_to_real_eigvals(fgraph, node):
     `~pytensor_spectral.eigvals` (and ``max(abs(·))`` → `spectral_radius`)."""
     [A] = node.inputs
     w, v = node.outputs
-    if type(core_op(node)) is not Eig or A.type.dtype.startswith("complex") or fgraph.clients[v]:
+    if (
+        type(core_op(node)) is not Eig
+        or A.type.dtype.startswith("complex")
+        or fgraph.clients[v]
+    ):
         return None
     leaves = [client for client, _ in fgraph.clients[w]]
     if not leaves or not all(
-        isinstance(leaf.op, Elemwise) and isinstance(leaf.op.scalar_op, LEAVES) for leaf in leaves
+        isinstance(leaf.op, Elemwise) and isinstance(leaf.op.scalar_op, LEAVES)
+        for leaf in leaves
     ):
         return None
     if not _order_free(fgraph, [leaf.outputs[0] for leaf in leaves]):
@@ -120,7 +136,9 @@ def eig_to_real_eigvals(fgraph, node):
     replacements = {}
     for leaf in leaves:
         [old] = leaf.outputs
-        radius_use = isinstance(leaf.op.scalar_op, ps.Abs) and _spectral_radius_use(fgraph, old)
+        radius_use = isinstance(leaf.op.scalar_op, ps.Abs) and _spectral_radius_use(
+            fgraph, old
+        )
         if radius_use:
             max_node, reduce_rest = radius_use
             [new] = replace(max_node, reduce_rest, spectral_radius(A))

@@ -27,7 +27,8 @@ from pytensor.tensor.math import Dot, Max
 from pytensor.tensor.rewriting.basic import register_canonicalize
 from pytensor.tensor.subtensor import IncSubtensor
 
-from pytensor_spectral.rewriting._match import core_op, leading_entry, statically_small
+from pytensor_spectral.rewriting._match import core_op, leading_entry
+from pytensor_spectral.rewriting.leading import statically_small
 from pytensor_spectral.svd import leading_singular_triplet
 from pytensor_spectral.symmetric import leading_eigenpair
 
@@ -61,7 +62,9 @@ def _strip(var):
         op = var.owner.op
         inner = var.owner.inputs[0]
         cast_of_bool = (
-            isinstance(op, Elemwise) and isinstance(op.scalar_op, ps.Cast) and inner.dtype == "bool"
+            isinstance(op, Elemwise)
+            and isinstance(op.scalar_op, ps.Cast)
+            and inner.dtype == "bool"
         )
         if _adds_broadcast_axes(op) or cast_of_bool:
             var = inner
@@ -122,7 +125,11 @@ def _leading_weight(g, decomposition, lead: int):
             if _same_decomposition(values, decomposition) and _is_max_of(m, values):
                 return pt.constant(1.0)
         return None
-    if isinstance(op, IncSubtensor) and len(op.idx_list) == 1 and isinstance(op.idx_list[0], int):
+    if (
+        isinstance(op, IncSubtensor)
+        and len(op.idx_list) == 1
+        and isinstance(op.idx_list[0], int)
+    ):
         zeros, c, index = owner.inputs
         size = g.type.shape[-1]
         leads = {lead} if size is None else {lead, lead % size}
@@ -173,7 +180,10 @@ def leading_vector_product(fgraph, node):
             return None
         lead = -1
     elif isinstance(op, SVD) and op.compute_uv and not op.full_matrices:
-        if vectors is not decomposition.outputs[0] or right is not decomposition.outputs[2]:
+        if (
+            vectors is not decomposition.outputs[0]
+            or right is not decomposition.outputs[2]
+        ):
             return None
         lead = 0
     else:

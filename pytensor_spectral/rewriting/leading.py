@@ -1,8 +1,5 @@
-r"""Leading values of dense decompositions → this package's ops.
+r"""Leading values of dense symmetric decompositions and SVDs → Lanczos subgraphs.
 
-* ``max(eigvals(A)[0])`` → `spectral_abscissa` (canonicalize, on by default): exact, and
-  it fixes PyTensor's ``max`` gradient, which hands the full cotangent to every tied
-  entry and so counts a leading conjugate pair twice.
 * Extreme eigenvalues of symmetric matrices → Lanczos subgraphs with implicit gradients
   (canonicalize, on by default): ``max(eigvalsh(S))``, ``eigvalsh(S)[..., -1]``,
   ``eigh(S)[0][..., -1]`` → ``leading_eigvalsh(S)``; ``min(eigvalsh(S))``,
@@ -19,9 +16,6 @@ r"""Leading values of dense decompositions → this package's ops.
   size is not known to be below `~pytensor_spectral.symmetric.CROSSOVER`; the subgraph
   itself takes the dense path for small matrices of unknown static size and when Lanczos
   does not converge, so values match the dense ops to ``1e-10 ‖A‖₂`` in float64.
-* ``eigvals_without_schur_vectors`` (specialize): a cheaper forward op when no gradient
-  needs the Schur vectors.
-
 Being in ``canonicalize``, the rewrites run in ``pytensor.graph.rewrite_graph(out,
 include=("canonicalize",))`` (and so in PyMC's pre-gradient rewrite) and in every
 compiled mode; ``mode.excluding("spectral")`` turns them off.
@@ -29,17 +23,14 @@ compiled mode; ``mode.excluding("spectral")`` turns them off.
 
 import pytensor.tensor as pt
 from pytensor.assumptions import POSITIVE_DEFINITE, check_assumption
-from pytensor.graph.rewriting.basic import copy_stack_trace, node_rewriter
+from pytensor.graph.rewriting.basic import node_rewriter
 from pytensor.tensor.linalg.decomposition.eigen import Eigh, Eigvalsh
 from pytensor.tensor.linalg.decomposition.svd import SVD
 from pytensor.tensor.math import Max
-from pytensor.tensor.rewriting.basic import register_canonicalize, register_specialize
-from pytensor.tensor.rewriting.blockwise import blockwise_of
+from pytensor.tensor.rewriting.basic import register_canonicalize
 from pytensor.tensor.subtensor import Subtensor
 
-from pytensor_spectral._graph import _apply
-from pytensor_spectral.abscissa import spectral_abscissa, symmetric_part
-from pytensor_spectral.eig import Eigvals, SchurEig
+from pytensor_spectral.numerical_abscissa import symmetric_part
 from pytensor_spectral.rewriting._match import (
     absolute_input,
     core_op,
@@ -47,33 +38,23 @@ from pytensor_spectral.rewriting._match import (
     negated_input,
     replace,
     sole_client,
-    statically_small,
 )
 from pytensor_spectral.svd import spectral_norm
-from pytensor_spectral.symmetric import leading_eigvalsh
+from pytensor_spectral.symmetric import CROSSOVER, leading_eigvalsh
+
+
+def statically_small(A) -> bool:
+    """Whether ``A``'s static core shape is known to be below the crossover size, where
+    the dense op is faster: those graphs are left as they are."""
+    m, n = A.type.shape[-2:]
+    known = [d for d in (m, n) if d is not None]
+    return bool(known) and min(known) < CROSSOVER
 
 
 def _positive_semidefinite(fgraph, A) -> bool:
     """PyTensor's ``POSITIVE_DEFINITE`` fact (which it also derives for Gram matrices
     ``X Xᵀ``, only semi-definite: enough here, where ``λ ≥ 0`` is what matters)."""
     return check_assumption(fgraph, A, POSITIVE_DEFINITE)
-
-
-@register_canonicalize("spectral")
-@node_rewriter([Max])
-def max_real_eigenvalue_to_spectral_abscissa(fgraph, node):
-    """``max(eigvals(A)[0])`` → ``spectral_abscissa(A)``: same value, and a gradient
-    that does not count a leading conjugate pair twice."""
-    match = leading_entry(node)
-    if match is None:
-        return None
-    values, reduce_rest, _ = match
-    owner = values.owner
-    if owner is None or not isinstance(core_op(owner), SchurEig | Eigvals):
-        return None
-    if values is not owner.outputs[0]:
-        return None
-    return replace(node, reduce_rest, spectral_abscissa(owner.inputs[0]))
 
 
 def _extreme_eigenvalue_pattern(fgraph, node):
@@ -87,7 +68,10 @@ def _extreme_eigenvalue_pattern(fgraph, node):
     values, reduce_rest, index = match
     size = values.type.shape[-1]
     if index is None:
-        for kind, inner in (("max|λ|", absolute_input(values)), ("max(-λ)", negated_input(values))):
+        for kind, inner in (
+            ("max|λ|", absolute_input(values)),
+            ("max(-λ)", negated_input(values)),
+        ):
             if inner is not None and sole_client(fgraph, values.owner, inner):
                 return inner, kind, reduce_rest
         return values, "max", reduce_rest
@@ -109,7 +93,11 @@ def extreme_eigenvalue_of_eigh(fgraph, node):
         return None
     eigenvalues, kind, reduce_rest = match
     owner = eigenvalues.owner
-    if owner is None or not isinstance(core_op(owner), Eigh | Eigvalsh) or len(owner.inputs) != 1:
+    if (
+        owner is None
+        or not isinstance(core_op(owner), Eigh | Eigvalsh)
+        or len(owner.inputs) != 1
+    ):
         return None
     consumer = node if kind in ("max", "min") else node.inputs[0].owner
     if not sole_client(fgraph, consumer, eigenvalues) or any(
@@ -127,7 +115,9 @@ def extreme_eigenvalue_of_eigh(fgraph, node):
     if kind == "max":
         value = leading_eigvalsh(S, lower=lower)
     elif kind == "max|λ|":
-        value = pt.maximum(leading_eigvalsh(S, lower=lower), leading_eigvalsh(-S, lower=lower))
+        value = pt.maximum(
+            leading_eigvalsh(S, lower=lower), leading_eigvalsh(-S, lower=lower)
+        )
     else:  # max(-λ) = -λmin = λmax(-S)
         value = leading_eigvalsh(-S, lower=lower)
         value = -value if kind == "min" else value
@@ -150,10 +140,13 @@ def leading_singular_value(fgraph, node):
     op = core_op(owner)
     if not isinstance(op, SVD) or not sole_client(fgraph, node, values):
         return None
-    if op.compute_uv and (  # merged with a gradient's svd whose vectors are no longer used
-        values is not owner.outputs[1]
-        or fgraph.clients[owner.outputs[0]]
-        or fgraph.clients[owner.outputs[2]]
+    if (
+        op.compute_uv
+        and (  # merged with a gradient's svd whose vectors are no longer used
+            values is not owner.outputs[1]
+            or fgraph.clients[owner.outputs[0]]
+            or fgraph.clients[owner.outputs[2]]
+        )
     ):
         return None
     [A] = owner.inputs
@@ -162,20 +155,3 @@ def leading_singular_value(fgraph, node):
     if _positive_semidefinite(fgraph, A):
         return replace(node, reduce_rest, leading_eigvalsh(symmetric_part(A)))
     return replace(node, reduce_rest, spectral_norm(A))
-
-
-@register_specialize("spectral")
-@node_rewriter([SchurEig, blockwise_of(SchurEig)])
-def eigvals_without_schur_vectors(fgraph, node):
-    """Use `Eigvals` (``gees`` without Schur vectors) when no gradient needs ``T, Q``.
-
-    Same algorithm and eigenvalue order, about 20% cheaper. Registered in
-    ``specialize`` (on by default when compiling), i.e. after gradients are built.
-    """
-    if core_op(node).compute_v:
-        return None
-    if any(fgraph.clients[out] for out in node.outputs[-2:]):
-        return None
-    w_re, w_im = _apply(Eigvals(), node.inputs[0])
-    copy_stack_trace(node.outputs[:2], [w_re, w_im])
-    return {node.outputs[0]: w_re, node.outputs[1]: w_im}
