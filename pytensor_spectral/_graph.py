@@ -177,6 +177,13 @@ def _vector(dtype, n) -> TensorType:
     return TensorType(dtype=dtype, shape=(n,))
 
 
+def add_terms(terms: list[Variable]) -> Variable:
+    """Sum of one or more terms of a derivative; a single term is returned as it is (a
+    one-input ``add`` would stay in graphs compiled with few rewrites, and JAX cannot
+    run it)."""
+    return terms[0] if len(terms) == 1 else pt.add(*terms)
+
+
 def _zeros_if_disconnected(cotangents, outputs) -> list[Variable]:
     """Cotangents with the disconnected ones replaced by zeros shaped like their output."""
     return [

@@ -24,6 +24,7 @@ from pytensor_spectral._graph import (
     LazyModule,
     _apply,
     _scalar,
+    add_terms,
     as_square_float_matrix,
 )
 
@@ -84,7 +85,7 @@ class LeadingEigenvalue(Op):
             terms.append(g_value * G)
         if not isinstance(g_G.type, DisconnectedType):
             terms.append(LeadingEigenvalueHessian(self.measure)(inputs[0], g_G))
-        return [pt.add(*terms)]
+        return [add_terms(terms)]
 
     def pushforward(self, inputs, outputs, tangents):
         (dA,) = tangents

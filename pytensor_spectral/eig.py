@@ -25,6 +25,7 @@ from pytensor_spectral._graph import (
     _static_size,
     _vector,
     _zeros_if_disconnected,
+    add_terms,
     as_square_float_matrix,
     partial_derivatives,
 )
@@ -208,7 +209,7 @@ class EigvalsPullback(Op):
         ):
             dg_re, dg_im = _zeros_if_disconnected([dg_re, dg_im], [g_re, g_im])
             terms.append(self(A, T, Q, w_re, w_im, dg_re, dg_im))
-        return [pt.add(*terms) if terms else disconnected_type()]
+        return [add_terms(terms) if terms else disconnected_type()]
 
 
 class EigvalsHessian(Op):

@@ -38,7 +38,7 @@ from pytensor.graph.basic import Variable
 from pytensor.scan.utils import until
 from pytensor.tensor.symbolic import TensorSymbolicOp
 
-from pytensor_spectral._graph import CheckFinite, entry_scale
+from pytensor_spectral._graph import CheckFinite, add_terms, entry_scale
 
 
 REPEATED_MESSAGE = (
@@ -197,6 +197,6 @@ def eigenpair_pullback(
         terms.append(g_lam * pt.outer(v, v))
     if not isinstance(g_v.type, DisconnectedType):
         terms.append(pt.outer(solve(g_v), v))
-    return (
-        pt.add(*terms) if terms else pt.zeros((v.shape[0], v.shape[0]), dtype=v.dtype)
-    )
+    if not terms:
+        return pt.zeros((v.shape[0], v.shape[0]), dtype=v.dtype)
+    return add_terms(terms)

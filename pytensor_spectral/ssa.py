@@ -35,6 +35,7 @@ from pytensor_spectral._graph import (
     _apply,
     _require_ndim,
     _scalar,
+    add_terms,
     as_square_float_matrix,
     partial_derivatives,
 )
@@ -95,7 +96,7 @@ class SmoothedSpectralAbscissa(Op):
                 terms = [pt.sum(g_G * G_graph)] if g_G is not None else []
                 if g_d_eps is not None:
                     terms.append(g_d_eps * d_eps_graph)
-                return pt.add(*terms)
+                return add_terms(terms)
 
             second = partial_derivatives(cost, [A, eps])
             grads = [g + h for g, h in zip(grads, second, strict=True)]
@@ -122,7 +123,7 @@ class SmoothedSpectralAbscissa(Op):
             [x for x, _ in connected],
             [t for _, t in connected],
         )
-        return [pt.add(*terms), *derivatives]
+        return [add_terms(terms), *derivatives]
 
 
 def _derivative_graph(
