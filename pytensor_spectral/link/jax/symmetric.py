@@ -119,10 +119,10 @@ def lanczos_or_dense(matvec, matrix, v0, size: int, op):
 
 @jax_funcify.register(SymmetrizeTriangle)
 def jax_funcify_SymmetrizeTriangle(op, node, **kwargs):
-    def symmetrize_triangle(A):
+    def symmetrize(A):
         return symmetrize_triangle(A, op.lower, op.adjoint)
 
-    return symmetrize_triangle
+    return symmetrize
 
 
 @jax_funcify.register(SymmetricLeadingEigenpair)
