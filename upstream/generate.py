@@ -126,16 +126,7 @@ MODULE_PATH = re.compile(r"\bpytensor_spectral(?:\.\w+)*")
 
 def _map_text(text: str) -> str:
     """Module paths named in docstrings, comments and strings."""
-
-    def substitute(match):
-        parts = match.group(0).split(".")
-        for cut in range(len(parts), 0, -1):
-            head = ".".join(parts[:cut])
-            if head in series.PLACEMENT:
-                return ".".join([series.PLACEMENT[head], *parts[cut:]])
-        raise KeyError(match.group(0))
-
-    return MODULE_PATH.sub(substitute, text)
+    return MODULE_PATH.sub(lambda match: _map_module(match.group(0)), text)
 
 
 def port(module: str) -> str:
