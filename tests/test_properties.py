@@ -16,7 +16,7 @@ import functools
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.optimize import linear_sum_assignment
@@ -168,11 +168,16 @@ def eigvector_condition(A):
 
 
 def leading_is_simple(A, key):
-    """The leading eigenvalue by ``key`` (one member per conjugate pair) is separated by
-    a relative gap of 1e-3 and its eigenvector matrix is well conditioned."""
+    """The leading eigenvalue by ``key`` is one real eigenvalue or one conjugate pair
+    with an imaginary part of at least 1e-3 of the scale (a pair with less is a split
+    double real eigenvalue), every other eigenvalue's key is 1e-3 of the scale below,
+    and the eigenvector matrix is well conditioned."""
     w = np.linalg.eigvals(A)
-    w = w[w.imag >= 0]
-    return relative_gap(key(w)) > 1e-3 and eigvector_condition(A) < 1e4
+    scale = max(np.abs(w).max(), 1e-300)
+    k = key(w)
+    leading = w[k >= k.max() - 1e-3 * scale]
+    pair = len(leading) == 2 and abs(leading[0].imag) > 1e-3 * scale
+    return (len(leading) == 1 or pair) and eigvector_condition(A) < 1e4
 
 
 # ---------------------------------------------------------------- the properties
@@ -243,8 +248,14 @@ def _omega(A):
     return np.linalg.eigvalsh(sym(A)).max()
 
 
+# Rows 0, 1, 3 equal: a semisimple double eigenvalue 0 leads, which LAPACK returns as a
+# complex pair of size 1e-16 (CI found it; the directional check must not run there).
+SPLIT_DOUBLE_ZERO = np.where(np.arange(16).reshape(4, 4) == 11, 3.0, -3.0)
+
+
 @volume
 @given(square(), positive_scales)
+@example(A=SPLIT_DOUBLE_ZERO, c=1.0)
 def test_spectral_abscissa(A, c):
     result = value_and_gradient("spectral_abscissa", A)
     assume(result is not None)
