@@ -8,7 +8,7 @@ with positive imaginary part first; real eigenvalues have ``w_im`` exactly zero)
 Gradients use the real Schur form :math:`A = Q T Q^\top` computed in the forward pass:
 the forward op also returns ``T`` and ``Q`` (hidden from the public functions), the
 pullback reuses them, and the ``eigvals_without_schur_vectors`` rewrite swaps in a
-cheaper eigenvalue-only op when nothing needs them. See ``docs/eig_gradients.md``.
+cheaper eigenvalue-only op when nothing needs them.
 """
 
 import numpy as np

@@ -52,8 +52,8 @@ _symmetric = LazyModule("pytensor_spectral._symmetric")
 
 
 CROSSOVER = 50
-"""Matrix size from which the iterative path is used (measured in
-``benchmarks/bench_leading.py``: below it, one dense LAPACK call is faster)."""
+"""Matrix size from which the iterative path is used (measured: below it, one dense
+LAPACK call is faster than the Lanczos iteration)."""
 
 
 def positive_gauge(v: Variable, *others: Variable) -> list[Variable]:

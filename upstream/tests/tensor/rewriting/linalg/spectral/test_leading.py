@@ -3,6 +3,7 @@ import pytest
 
 import pytensor
 import pytensor.tensor as pt
+from pytensor.gradient import hessian_vector_product
 from pytensor.graph.rewriting.utils import rewrite_graph
 from pytensor.tensor.linalg.decomposition.eigen import Eigh, Eigvalsh
 from pytensor.tensor.linalg.decomposition.svd import SVD
@@ -49,6 +50,22 @@ def test_leading_values_use_lanczos(build, gradient_first):
     (value, grad), (value_ref, grad_ref) = fn(A_val), dense(A_val)
     np.testing.assert_allclose(value, value_ref, rtol=1e-10)
     np.testing.assert_allclose(grad, grad_ref, atol=1e-8 * np.abs(grad_ref).max())
+
+
+@pytest.mark.parametrize(
+    "build",
+    [lambda A: pt.max(pt.linalg.eigvalsh(A)), lambda A: pt.linalg.norm(A, 2)],
+    ids=["max_eigvalsh", "norm_2"],
+)
+def test_second_derivatives_match_the_dense_graph(build):
+    A, V = pt.matrix("A"), pt.matrix("V")
+    hvp = hessian_vector_product(build(A), A, V)
+    excluded = pytensor.compile.get_default_mode().excluding("spectral")
+    dense = pytensor.function([A, V], hvp, mode=excluded)
+    fn = pytensor.function([A, V], hvp)
+    X, V_val = rng.normal(size=(2, N, N))
+    A_val = X + X.T + 4 * np.outer(np.ones(N), np.ones(N)) / N
+    np.testing.assert_allclose(fn(A_val, V_val), dense(A_val, V_val), rtol=1e-10)
 
 
 def test_small_and_shared_decompositions_are_left_alone():
