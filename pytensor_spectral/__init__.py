@@ -11,6 +11,10 @@ from pytensor_spectral.numerical_abscissa import (
     jacobian_numerical_abscissa,
     numerical_abscissa,
 )
+from pytensor_spectral.pseudospectra import (
+    distance_to_instability,
+    pseudospectral_abscissa,
+)
 from pytensor_spectral.ssa import ssa
 from pytensor_spectral.svd import leading_singular_triplet, spectral_norm
 from pytensor_spectral.symmetric import leading_eigvalsh
@@ -22,6 +26,7 @@ if find_spec("jax") is not None:  # the optional extra [jax]
 
 __all__ = [
     "as_complex",
+    "distance_to_instability",
     "eig",
     "eigengap",
     "eigvals",
@@ -29,6 +34,7 @@ __all__ = [
     "leading_eigvalsh",
     "leading_singular_triplet",
     "numerical_abscissa",
+    "pseudospectral_abscissa",
     "spectral_abscissa",
     "spectral_norm",
     "spectral_radius",

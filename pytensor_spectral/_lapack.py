@@ -2,7 +2,8 @@
 
 The routines are reached through ``scipy.linalg.cython_lapack`` function pointers,
 cached with PyTensor's ``_call_cached_ptr`` so that the compiled kernels can be
-cached on disk. Each binding is built once per routine and dtype (``s`` or ``d``).
+cached on disk. Each binding is built once per routine and dtype (``s``, ``d``; ``z``
+for ``trtrs``, which takes no real workspace).
 Character arguments are passed as pointers to ``int32`` holding the character code,
 as in PyTensor's own bindings.
 """
@@ -28,6 +29,7 @@ SIGNATURES = {
     "gebal": "JOB N A* LDA ILO IHI SCALE* INFO",
     "gehrd": "N ILO IHI A* LDA TAU* WORK* LWORK INFO",
     "hseqr": "JOB COMPZ N ILO IHI H* LDH WR* WI* Z* LDZ WORK* LWORK INFO",
+    "trtrs": "UPLO TRANS DIAG N NRHS A* LDA B* LDB INFO",
     "hsein": (
         "SIDE EIGSRC INITV SELECT N H* LDH WR* WI* VL* LDVL VR* LDVR MM M WORK* IFAILL IFAILR INFO"
     ),
@@ -38,7 +40,8 @@ SIGNATURES = {
 
 @cache
 def lapack_routine(name: str, dtype):
-    """Return a jitted caller of LAPACK ``?<name>`` for ``dtype`` (``float32``/``float64``).
+    """Return a jitted caller of LAPACK ``?<name>`` for ``dtype`` (``float32``/``float64``,
+    or ``complex128`` for ``trtrs``).
 
     The caller takes the routine's Fortran arguments as pointers, in LAPACK's order
     (see `SIGNATURES`), and returns nothing; results are written through the pointers.

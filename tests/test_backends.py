@@ -20,6 +20,7 @@ from pytensor.graph.op import Op
 
 from pytensor_spectral import (
     as_complex,
+    distance_to_instability,
     eig,
     eigengap,
     eigvals,
@@ -27,6 +28,7 @@ from pytensor_spectral import (
     leading_eigvalsh,
     leading_singular_triplet,
     numerical_abscissa,
+    pseudospectral_abscissa,
     spectral_abscissa,
     spectral_norm,
     spectral_radius,
@@ -56,6 +58,11 @@ CASES = {
     "spectral_radius": (lambda A: [spectral_radius(A)], 6),
     "numerical_abscissa": (lambda A: [numerical_abscissa(A)], 6),
     "ssa": (lambda A: [ssa(A), ssa(A, 0.3)], 6),
+    "pseudospectral_abscissa": (lambda A: [pseudospectral_abscissa(A, 0.1)], 6),
+    "distance_to_instability": (
+        lambda A: [distance_to_instability(A - 3 * pt.eye(6))],
+        6,
+    ),
     "eigengap": (lambda A: [eigengap(gram(A), 2)], 6),
     "leading_eigvalsh_dense": (lambda A: [leading_eigvalsh(gram(A))], 6),
     "leading_eigenpair_lanczos": (lambda A: list(leading_eigenpair(gram(A))), 60),

@@ -34,6 +34,8 @@ PLACEMENT = {
     "pytensor_spectral._lyapunov": f"{KERNELS}._lyapunov",
     "pytensor_spectral._symmetric": f"{KERNELS}._symmetric",
     "pytensor_spectral._eigengap": f"{KERNELS}._eigengap",
+    "pytensor_spectral.pseudospectra": f"{OPS}.pseudospectra",
+    "pytensor_spectral._pseudospectra": f"{KERNELS}._pseudospectra",
     "pytensor_spectral.link.numba": KERNELS,
     "pytensor_spectral.link.jax": JAX,
     "pytensor_spectral.rewriting": REWRITES,
@@ -47,6 +49,7 @@ PLACEMENT = {
             "numerical_abscissa",
             "symmetric",
             "eigengap",
+            "pseudospectra",
         )
     },
     **{
@@ -60,6 +63,7 @@ PLACEMENT = {
             "symmetric",
             "svd",
             "eigengap",
+            "pseudospectra",
         )
     },
     **{
@@ -189,6 +193,30 @@ SERIES = [
         "tests": [
             "tests/tensor/linalg/spectral/test_eigengap.py",
             "tests/link/numba/linalg/spectral/test_eigengap.py",
+        ],
+        "existing_tests": [
+            "tests/tensor/linalg/test_doc_api.py",
+        ],
+    },
+    {
+        "name": "06-pseudospectra",
+        "title": "Add the pseudospectral abscissa and the distance to instability",
+        "modules": [
+            "_pseudospectra",
+            "pseudospectra",
+            "link.numba.pseudospectra",
+            "link.jax.pseudospectra",
+        ],
+        "exports": {
+            "pseudospectra": {
+                "pseudospectral_abscissa": None,
+                "distance_to_instability": None,
+            }
+        },
+        "tests": [
+            "tests/tensor/linalg/spectral/test_pseudospectra.py",
+            "tests/link/numba/linalg/spectral/test_pseudospectra.py",
+            "tests/link/jax/linalg/spectral/test_pseudospectra.py",
         ],
         "existing_tests": [
             "tests/tensor/linalg/test_doc_api.py",

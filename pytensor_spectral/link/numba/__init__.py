@@ -6,5 +6,6 @@ import pytensor_spectral.link.numba.basic
 import pytensor_spectral.link.numba.eig
 import pytensor_spectral.link.numba.eigengap
 import pytensor_spectral.link.numba.numerical_abscissa
+import pytensor_spectral.link.numba.pseudospectra
 import pytensor_spectral.link.numba.ssa
 import pytensor_spectral.link.numba.symmetric  # noqa: F401
