@@ -345,9 +345,10 @@ def _frequency_slope(T_t, omega, v0):
 @njit(cache=True)
 def _local_minimum_frequency(T_t, omega, v0):
     """A local minimizer ``ω ≥ 0`` of ``sigma_min(T - iωI)`` near ``omega``: a bracket of a
-    sign change of the derivative (steps doubling downhill; ``ω = 0``, where the
-    derivative of the function, even in ``ω`` for real ``A``, vanishes, closes it from
-    below), then the Illinois method on the derivative. Returns ``(sigma, ω, u, v)`` with
+    sign change of the derivative (steps doubling downhill; at ``ω = 0``, where the
+    derivative of the function, even in ``ω`` for real ``A``, vanishes, the sign of the
+    derivative at ``1e-6`` of the scale tells whether ``0`` is the minimizer or closes
+    the bracket from below), then the Illinois method on the derivative. Returns ``(sigma, ω, u, v)`` with
     ``(T - iωI) v = sigma u``."""
     f, d, u, v = _frequency_slope(T_t, omega, v0)
     best = (f, omega, u, v)
@@ -360,8 +361,15 @@ def _local_minimum_frequency(T_t, omega, v0):
         f_t, d_t, u_t, v_t = _frequency_slope(T_t, trial, best[3])
         if f_t < best[0]:
             best = (f_t, trial, u_t, v_t)
-        if trial == 0.0:
-            d_t = 0.0
+        if trial == 0.0:  # the function is even: its derivative is odd, 0 at ω = 0
+            probe = 1e-6 * max(x0, f_t)
+            f_p, d_p, u_p, v_p = _frequency_slope(T_t, probe, v_t)
+            if d_p >= 0.0:  # ω = 0 is a local minimum
+                return (f_t, 0.0, u_t, v_t) if f_t <= best[0] else best
+            if f_p < best[0]:
+                best = (f_p, probe, u_p, v_p)
+            trial, d_t = probe, d_p
+            break
         if d_t * d0 <= 0.0:
             break
         x0, d0 = trial, d_t
@@ -407,9 +415,10 @@ def distance_to_instability(A):
         return 0.0, np.zeros((n, n)), 0
     T_t = np.ascontiguousarray(T.T)
     v0 = np.ones(n, dtype=np.complex128)
-    nearest = np.argsort(-w.real)[:4]  # the eigenvalues nearest the imaginary axis
+    upper = w[w.imag >= 0.0]  # one member of each conjugate pair
+    nearest = np.argsort(-upper.real)[:4]  # the eigenvalues nearest the imaginary axis
     best = (np.inf, 0.0, v0, v0)
-    for omega in np.concatenate((np.zeros(1), np.abs(w[nearest].imag))):
+    for omega in np.unique(np.concatenate((np.zeros(1), upper[nearest].imag))):
         candidate = _local_minimum_frequency(T_t, omega, v0)
         if candidate[0] < best[0]:
             best = candidate

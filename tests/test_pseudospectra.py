@@ -192,15 +192,14 @@ def test_distance_of_an_unstable_matrix_is_zero(distance_fn):
 
 
 def test_distance_certificate_finds_the_global_minimum(distance_fn):
-    # Normal pairs nearest the axis (local minima 0.5 and 0.6 at ω = 0.2, 1), where the
-    # local iterations start, and a far non-normal block with eigenvalues -1 ± 10i
-    # (minimum ≈ 0.1 near ω = 10).
+    # Normal pairs nearest the axis (local minima 0.5, 0.6, ... at ω = 0.2, 1, 2, 3),
+    # where the local iterations start, and a far non-normal block with eigenvalues
+    # -1 ± 10i (minimum ≈ 0.1 near ω = 10).
     R = np.array([[-1.0, 10.0], [-10.0, -1.0]])
     far = np.block([[R, 10 * np.eye(2)], [np.zeros((2, 2)), R]])
-    B = scipy.linalg.block_diag(
-        [[-0.5, 0.2], [-0.2, -0.5]], [[-0.6, 1.0], [-1.0, -0.6]], far
-    )
-    Q = orthogonal(8)
+    pairs = [[[-a, b], [-b, -a]] for a, b in ((0.5, 0.2), (0.6, 1), (0.7, 2), (0.8, 3))]
+    B = scipy.linalg.block_diag(*pairs, far)
+    Q = orthogonal(12)
     A = Q @ B @ Q.T
     beta = distance_fn(A)[0]
     omega = np.linspace(-12, 12, 240001)
