@@ -2,6 +2,7 @@
 output types, and pieces of the pullbacks."""
 
 import importlib
+import numbers
 from collections.abc import Callable
 from types import ModuleType
 
@@ -144,6 +145,24 @@ def as_real_float(A: Variable, op_name: str) -> Variable:
     if kind == "c":
         raise TypeError(f"{op_name} supports real matrices only, got dtype {A.dtype}")
     return A if kind == "f" else pt.cast(A, "float64")
+
+
+def as_eps(eps: TensorLike, dtype) -> Variable:
+    """A perturbation or smoothing size ``eps`` as a real scalar of ``dtype``
+    (``ValueError`` for a non-scalar, ``TypeError`` for a complex one)."""
+    eps = pt.as_tensor_variable(eps)
+    if eps.type.ndim != 0:
+        raise ValueError(f"eps must be a scalar, got ndim={eps.type.ndim}")
+    if eps.type.numpy_dtype.kind == "c":
+        raise TypeError(f"eps must be real, got dtype {eps.dtype}")
+    return pt.cast(eps, dtype)
+
+
+def check_constant_eps(eps: TensorLike, function_name: str) -> None:
+    """``ValueError`` at graph construction for a constant ``eps`` that is not positive
+    and finite (a symbolic one is checked by the kernels at run time)."""
+    if isinstance(eps, numbers.Real) and not (np.isfinite(eps) and eps > 0):
+        raise ValueError(f"{function_name}: eps must be positive and finite, got {eps}")
 
 
 def _require_ndim(A: TensorLike, op_name: str) -> Variable:

@@ -39,8 +39,6 @@ Second derivatives are not implemented: ``pytensor.grad`` of the gradient raises
 ``NullTypeGradError`` naming this op.
 """
 
-import numbers
-
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.gradient import (
@@ -58,7 +56,9 @@ from pytensor_spectral._graph import (
     _require_ndim,
     _scalar,
     add_terms,
+    as_eps,
     as_square_float_matrix,
+    check_constant_eps,
 )
 
 
@@ -84,12 +84,7 @@ class PseudospectralAbscissa(Op):
 
     def make_node(self, A, eps):
         A = as_square_float_matrix(A, "PseudospectralAbscissa")
-        eps = pt.as_tensor_variable(eps)
-        if eps.type.ndim != 0:
-            raise ValueError(f"eps must be a scalar, got ndim={eps.type.ndim}")
-        if eps.type.numpy_dtype.kind == "c":
-            raise TypeError(f"eps must be real, got dtype {eps.dtype}")
-        eps = pt.cast(eps, A.dtype)
+        eps = as_eps(eps, A.dtype)
         return Apply(self, [A, eps], [_scalar(A.dtype)(), A.type(), _scalar(A.dtype)()])
 
     def perform(self, node, inputs, outputs):
@@ -167,13 +162,6 @@ class DistanceToInstability(Op):
         ]
 
 
-def _check_eps(eps: TensorLike) -> None:
-    if isinstance(eps, numbers.Real) and not (np.isfinite(eps) and eps > 0):
-        raise ValueError(
-            f"pseudospectral_abscissa: eps must be positive and finite, got {eps}"
-        )
-
-
 def pseudospectral_abscissa(A: TensorLike, eps: TensorLike) -> Variable:
     r"""Pseudospectral abscissa
     :math:`\alpha_\varepsilon(A) = \max\{\operatorname{Re} z :
@@ -209,7 +197,7 @@ def pseudospectral_abscissa(A: TensorLike, eps: TensorLike) -> Variable:
     rightmost points tie, the gradient is that of the one found first. Second
     derivatives raise. Double precision inside for every input dtype.
     """
-    _check_eps(eps)
+    check_constant_eps(eps, "pseudospectral_abscissa")
     A = _require_ndim(A, "pseudospectral_abscissa")
     return _apply(PseudospectralAbscissa(), A, eps)[0]
 

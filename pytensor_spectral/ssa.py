@@ -20,8 +20,6 @@ n\varepsilon/2`, and tends to the spectral abscissa as :math:`\varepsilon \to 0`
     = \frac{1}{2\varepsilon^2 \operatorname{tr}(R P)}.
 """
 
-import numbers
-
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.gradient import DisconnectedType, disconnected_type, pushforward
@@ -36,7 +34,9 @@ from pytensor_spectral._graph import (
     _require_ndim,
     _scalar,
     add_terms,
+    as_eps,
     as_square_float_matrix,
+    check_constant_eps,
     partial_derivatives,
 )
 
@@ -62,12 +62,7 @@ class SmoothedSpectralAbscissa(Op):
 
     def make_node(self, A, eps):
         A = as_square_float_matrix(A, "SmoothedSpectralAbscissa")
-        eps = pt.as_tensor_variable(eps)
-        if eps.type.ndim != 0:
-            raise ValueError(f"eps must be a scalar, got ndim={eps.type.ndim}")
-        if eps.type.numpy_dtype.kind == "c":
-            raise TypeError(f"eps must be real, got dtype {eps.dtype}")
-        eps = pt.cast(eps, A.dtype)
+        eps = as_eps(eps, A.dtype)
         return Apply(self, [A, eps], [_scalar(A.dtype)(), A.type(), _scalar(A.dtype)()])
 
     def perform(self, node, inputs, outputs):
@@ -146,11 +141,6 @@ def _derivative_graph(
     return RP / trace, 1 / (2 * eps**2 * trace)
 
 
-def _check_eps(eps: TensorLike) -> None:
-    if isinstance(eps, numbers.Real) and not (np.isfinite(eps) and eps > 0):
-        raise ValueError(f"ssa: eps must be positive and finite, got {eps}")
-
-
 def ssa(A: TensorLike, eps: TensorLike | None = None) -> Variable:
     r"""Smoothed spectral abscissa :math:`\tilde\alpha_\varepsilon(A)`.
 
@@ -181,7 +171,7 @@ def ssa(A: TensorLike, eps: TensorLike | None = None) -> Variable:
     Gradient :math:`R P / \operatorname{tr}(R P)` (trace 1: ``ssa(A + cI) = ssa(A) + c``).
     See the module docstring.
     """
-    _check_eps(eps)
+    check_constant_eps(eps, "ssa")
     A = _require_ndim(A, "ssa")
     if eps is None:
         eps = DEFAULT_EPS_NUMERATOR / A.shape[-1]
