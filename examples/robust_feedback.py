@@ -24,7 +24,7 @@ from pytensor_spectral import (
     spectral_abscissa,
     ssa,
 )
-from pytensor_spectral.demo import A0, GAIN_PENALTY, GAIN_SHAPE, B, C
+from pytensor_spectral.demo import A0, GAIN_PENALTY, GAIN_SHAPE, B, C, pyplot
 
 
 EPS = 0.1  # the perturbation size of the reported pseudospectral abscissa
@@ -56,15 +56,8 @@ def build(penalty):
 
 
 def plot(path, matrices, labels):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print(
-            "matplotlib not installed: no plot (pip install 'pytensor-spectral[plot]')"
-        )
+    plt = pyplot()
+    if plt is None:
         return
     x, y = np.meshgrid(np.linspace(-3, 1.5, 181), np.linspace(-3, 3, 181))
     z = x + 1j * y

@@ -54,7 +54,9 @@ def finite_difference(f, k, h=1e-6):
     )
 
 
-def plot(path, before, after):
+def pyplot():
+    """``matplotlib.pyplot`` on the file-only Agg backend, or ``None`` (with a message)
+    when the optional extra is not installed."""
     try:
         import matplotlib
 
@@ -64,6 +66,13 @@ def plot(path, before, after):
         print(
             "matplotlib not installed: no plot (pip install 'pytensor-spectral[plot]')"
         )
+        return None
+    return plt
+
+
+def plot(path, before, after):
+    plt = pyplot()
+    if plt is None:
         return
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.axvline(0.0, color="grey", lw=0.8)
