@@ -92,23 +92,26 @@ def numerical_abscissa(A):
 
 
 @njit(cache=True)
-def symmetrize_triangle(A, lower, adjoint):
+def symmetrize_triangle(A, lower, adjoint, antisymmetric=False):
     """The symmetric matrix that LAPACK's symmetric solvers see in one triangle of ``A``,
     ``tril(A) + tril(A, -1)ᵀ`` (``lower``) or ``triu(A) + triu(A, 1)ᵀ``; with ``adjoint``,
-    the adjoint map ``G -> tril(G + Gᵀ) - diag(G)`` (resp. ``triu``)."""
+    the adjoint map ``G -> tril(G + Gᵀ) - diag(G)`` (resp. ``triu``). ``antisymmetric``:
+    the antisymmetric matrix of the strict triangle, ``tril(A, -1) - tril(A, -1)ᵀ``, with
+    the adjoint ``G -> tril(G - Gᵀ, -1)``."""
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError("Expected a square matrix")
     n = A.shape[0]
+    sign = -1.0 if antisymmetric else 1.0
     out = np.empty((n, n), dtype=A.dtype)
     for i in range(n):
         for j in range(n):
             in_triangle = i >= j if lower else i <= j
-            if not adjoint:
-                out[i, j] = A[i, j] if in_triangle else A[j, i]
+            if i == j:
+                out[i, j] = 0.0 if antisymmetric else A[i, j]
+            elif not adjoint:
+                out[i, j] = A[i, j] if in_triangle else sign * A[j, i]
             elif not in_triangle:
                 out[i, j] = 0.0
-            elif i == j:
-                out[i, j] = A[i, j]
             else:
-                out[i, j] = A[i, j] + A[j, i]
+                out[i, j] = A[i, j] + sign * A[j, i]
     return out

@@ -3,7 +3,8 @@ when other eigenvalues repeat: LAPACK ``syevr`` restricted to the two eigenpairs
 gradient :math:`v_k v_k^\top - v_{k+1} v_{k+1}^\top`.
 
 Like ``pytensor.tensor.linalg.eigvalsh``, it reads the lower triangle of the input and
-returns the exact gradient of that reading (`pytensor_spectral.symmetric`).
+returns the exact gradient of that reading (`pytensor_spectral.symmetric`). A complex
+Hermitian matrix is given by its real and imaginary parts (``im``).
 """
 
 import numpy as np
@@ -21,7 +22,7 @@ from pytensor_spectral._graph import (
     as_square_float_matrix,
 )
 from pytensor_spectral.implicit import bordered_shift_solve, eigenpair_pullback
-from pytensor_spectral.symmetric import SymmetrizeTriangle
+from pytensor_spectral.symmetric import SymmetrizeTriangle, hermitian_embedding
 
 
 _eigengap = LazyModule("pytensor_spectral._eigengap")
@@ -100,8 +101,8 @@ class Eigengap(Op):
         return [[True, True], [False, False]]
 
 
-def eigengap(A: TensorLike, k: TensorLike) -> Variable:
-    r"""Eigengap :math:`\lambda_k - \lambda_{k+1}` of a symmetric matrix.
+def eigengap(A: TensorLike, k: TensorLike, im: TensorLike | None = None) -> Variable:
+    r"""Eigengap :math:`\lambda_k - \lambda_{k+1}` of a symmetric or Hermitian matrix.
 
     Parameters
     ----------
@@ -109,6 +110,10 @@ def eigengap(A: TensorLike, k: TensorLike) -> Variable:
         ``(..., m, m)``; its lower triangle is read (as ``eigvalsh`` does).
     k : TensorLike
         Integer ``1 <= k < m``: eigenvalues are in descending order, 1-based.
+    im : TensorLike, optional
+        ``(..., m, m)`` imaginary part: the matrix is then the complex Hermitian
+        ``A + i im``, read from the lower triangles (the imaginary diagonal is ignored,
+        as in LAPACK ``heevr``).
 
     Returns
     -------
@@ -124,5 +129,17 @@ def eigengap(A: TensorLike, k: TensorLike) -> Variable:
     derivative only where :math:`\lambda_k` and :math:`\lambda_{k+1}` are both simple.
     Computing the gap from an SVD instead does not help: its pullback has the same
     :math:`1/(\sigma_i^2 - \sigma_j^2)` terms.
+
+    A Hermitian gap is the gap :math:`\lambda_{2k} - \lambda_{2k+1}` of the real
+    embedding (`pytensor_spectral.symmetric.hermitian_embedding`), in which every
+    eigenvalue is doubled. Its gradients with respect to ``A`` and ``im`` are exact: the
+    real and imaginary parts of :math:`u_k u_k^H - u_{k+1} u_{k+1}^H` (``u`` the unit
+    eigenvectors of ``A + i im``), folded onto the triangles read. Second derivatives
+    raise ``ValueError``.
     """
-    return _apply(Eigengap(), A, k)[0]
+    if im is None:
+        return _apply(Eigengap(), A, k)[0]
+    k = pt.as_tensor_variable(k)
+    if k.type.numpy_dtype.kind in "iu":  # else `Eigengap.make_node` raises
+        k = 2 * pt.cast(k, "int64")
+    return _apply(Eigengap(), hermitian_embedding(A, im), k)[0]

@@ -8,9 +8,11 @@ dense solve reports) and when the iteration does not converge.
 Like ``pytensor.tensor.linalg.eigvalsh``, they read one triangle of the input (the lower
 one by default) and return the exact gradient of that reading: the symmetric gradient
 :math:`G` folded onto the triangle, :math:`\operatorname{tril}(G + G^\top) -
-\operatorname{diag}(G)`.
+\operatorname{diag}(G)`. A complex Hermitian matrix is given as its real and imaginary
+parts and read through its real embedding (`hermitian_embedding`).
 """
 
+import numpy as np
 import pytensor.tensor as pt
 from pytensor.conditional import ifelse
 from pytensor.gradient import (
@@ -68,15 +70,21 @@ class SymmetrizeTriangle(Op):
     :math:`S = \operatorname{tril}(A) + \operatorname{tril}(A, -1)^\top` (``lower``) or
     the ``triu`` analogue; with ``adjoint=True`` its adjoint (the pullback map)
     :math:`\bar A = \operatorname{tril}(\bar S + \bar S^\top) - \operatorname{diag}(\bar S)`.
-    Both are linear and adjoint to each other.
+    With ``antisymmetric=True``, the antisymmetric matrix of the strict triangle,
+    :math:`S = \operatorname{tril}(A, -1) - \operatorname{tril}(A, -1)^\top`, and its
+    adjoint :math:`\bar A = \operatorname{tril}(\bar S - \bar S^\top, -1)`. All are
+    linear, and each map is adjoint to its ``adjoint`` twin.
     """
 
-    __props__ = ("lower", "adjoint")
+    __props__ = ("lower", "adjoint", "antisymmetric")
     gufunc_signature = "(m,m)->(m,m)"
 
-    def __init__(self, lower: bool = True, adjoint: bool = False):
+    def __init__(
+        self, lower: bool = True, adjoint: bool = False, antisymmetric: bool = False
+    ):
         self.lower = bool(lower)
         self.adjoint = bool(adjoint)
+        self.antisymmetric = bool(antisymmetric)
 
     def make_node(self, A):
         A = as_square_float_matrix(A, "SymmetrizeTriangle")
@@ -84,22 +92,73 @@ class SymmetrizeTriangle(Op):
 
     def perform(self, node, inputs, outputs):
         outputs[0][0] = _symmetric.symmetrize_triangle(
-            inputs[0], self.lower, self.adjoint
+            inputs[0], self.lower, self.adjoint, self.antisymmetric
         )
 
     def infer_shape(self, node, shapes):
         return [shapes[0]]
 
     def pullback(self, inputs, outputs, cotangents):
-        return [_apply(SymmetrizeTriangle(self.lower, not self.adjoint), cotangents[0])]
+        twin = SymmetrizeTriangle(self.lower, not self.adjoint, self.antisymmetric)
+        return [_apply(twin, cotangents[0])]
 
     def pushforward(self, inputs, outputs, tangents):
         return [_apply(self, tangents[0])]
 
 
-def symmetrize_triangle(A: TensorLike, lower: bool = True) -> Variable:
+def symmetrize_triangle(
+    A: TensorLike, lower: bool = True, antisymmetric: bool = False
+) -> Variable:
     """`SymmetrizeTriangle` applied to a (batch of) matrices."""
-    return _apply(SymmetrizeTriangle(lower), A)
+    return _apply(SymmetrizeTriangle(lower, antisymmetric=antisymmetric), A)
+
+
+def hermitian_embedding(re: TensorLike, im: TensorLike, lower: bool = True) -> Variable:
+    r"""Real symmetric embedding of the Hermitian matrix stored in one triangle of
+    ``re + i im``.
+
+    .. math::
+        M = \begin{pmatrix} X & -Y \\ Y & X \end{pmatrix}, \quad
+        X = \operatorname{tril}(\mathrm{re}) + \operatorname{tril}(\mathrm{re}, -1)^\top,
+        \quad
+        Y = \operatorname{tril}(\mathrm{im}, -1) - \operatorname{tril}(\mathrm{im}, -1)^\top
+
+    (``lower=False``: the ``triu`` analogues; both by `SymmetrizeTriangle`), so
+    ``H = X + iY`` is Hermitian for any input; as in LAPACK ``heevr``, the imaginary part
+    of the diagonal is not read. If :math:`H u = \lambda u` with :math:`u = x + iy`, then
+    :math:`[x; y]` and :math:`[-y; x]` are orthogonal eigenvectors of :math:`M` for
+    :math:`\lambda`: every eigenvalue of ``H`` appears twice in ``M``, so
+    :math:`\lambda_k(H) = \lambda_{2k}(M)`. The derivative of :math:`\lambda_k(H)` is
+    :math:`w^\top dM\, w = \operatorname{Re}(u^H dH\, u)` for every unit ``w`` in that
+    pair's eigenspace, so the first-order gradients of the symmetric ops on ``M`` are
+    exact for ``re`` and ``im``; second derivatives, which need ``w`` itself, raise
+    (`REPEATED_MESSAGE`).
+
+    Parameters
+    ----------
+    re, im : TensorLike
+        ``(..., m, m)`` real and imaginary parts; ``im`` must not be complex either.
+    lower : bool
+        Which triangle holds the matrix.
+
+    Returns
+    -------
+    TensorVariable
+        ``(..., 2m, 2m)``.
+    """
+    re = as_square_float_matrix(re, "hermitian_embedding", batched=True)
+    im = as_square_float_matrix(im, "hermitian_embedding", batched=True)
+    X = symmetrize_triangle(re, lower)
+    Y = symmetrize_triangle(pt.cast(im, re.dtype), lower, antisymmetric=True)
+    # M = I₂ ⊗ X + J ⊗ Y with J = [[0, -1], [1, 0]], by broadcasting (no `join`, whose
+    # pullback `split` needs constant split points on JAX)
+    blocks = [np.eye(2), np.array([[0.0, -1.0], [1.0, 0.0]])]
+    M = sum(
+        pt.as_tensor(B.astype(re.dtype))[:, None, :, None] * Z[..., None, :, None, :]
+        for B, Z in zip(blocks, (X, Y), strict=True)
+    )
+    n = 2 * re.shape[-1]
+    return M.reshape((*re.shape[:-2], n, n), ndim=re.ndim)
 
 
 def lanczos_or_dense(
@@ -327,11 +386,18 @@ def leading_eigenpair(
     )
 
 
-def leading_eigvalsh(A: TensorLike, **kwargs) -> Variable:
+def leading_eigvalsh(A: TensorLike, im: TensorLike | None = None, **kwargs) -> Variable:
     r""":math:`\lambda_{\max}` of a symmetric matrix by an iterative (Lanczos) method.
 
     Same value as ``max(eigvalsh(A))`` (to ``tol`` relative to :math:`\|A\|_2`), but
     O(m²) per Lanczos step instead of a dense O(m³) decomposition, with the implicit
     gradient :math:`v v^\top`. Keyword arguments as in `leading_eigenpair`.
+
+    With ``im``, the matrix is the complex Hermitian ``A + i im`` (one triangle read,
+    the imaginary diagonal ignored) and the value is :math:`\lambda_{\max}` of its real
+    embedding (`hermitian_embedding`; a ``v0`` then has length ``2m``); the gradients
+    with respect to ``A`` and ``im`` are exact, second derivatives raise ``ValueError``.
     """
+    if im is not None:
+        A = hermitian_embedding(A, im, kwargs.pop("lower", True))
     return leading_eigenpair(A, **kwargs)[0]

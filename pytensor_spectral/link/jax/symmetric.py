@@ -26,12 +26,17 @@ def entry_scale(A):
     )
 
 
-def symmetrize_triangle(A, lower: bool, adjoint: bool):
+def symmetrize_triangle(A, lower: bool, adjoint: bool, antisymmetric: bool = False):
     """`pytensor_spectral._symmetric.symmetrize_triangle` in ``jax.numpy``."""
     triangle = jnp.tril if lower else jnp.triu
+    strict = -1 if lower else 1
+    if antisymmetric:
+        if adjoint:
+            return triangle(A - A.T, strict)
+        return triangle(A, strict) - triangle(A, strict).T
     if adjoint:
         return triangle(A + A.T) - jnp.diag(jnp.diag(A))
-    return triangle(A) + triangle(A, -1 if lower else 1).T
+    return triangle(A) + triangle(A, strict).T
 
 
 def positive_gauge(v, *others):
@@ -120,7 +125,7 @@ def lanczos_or_dense(matvec, matrix, v0, size: int, op):
 @jax_funcify.register(SymmetrizeTriangle)
 def jax_funcify_SymmetrizeTriangle(op, node, **kwargs):
     def symmetrize(A):
-        return symmetrize_triangle(A, op.lower, op.adjoint)
+        return symmetrize_triangle(A, op.lower, op.adjoint, op.antisymmetric)
 
     return symmetrize
 

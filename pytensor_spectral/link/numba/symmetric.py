@@ -14,10 +14,10 @@ CACHE_VERSION = cache_version(
 
 @register_funcify_default_op_cache_key(SymmetrizeTriangle)
 def numba_funcify_SymmetrizeTriangle(op, node, **kwargs):
-    lower, adjoint = op.lower, op.adjoint
+    lower, adjoint, antisymmetric = op.lower, op.adjoint, op.antisymmetric
 
     @kernel_njit
     def symmetrize_triangle(A):
-        return _symmetric.symmetrize_triangle(A, lower, adjoint)
+        return _symmetric.symmetrize_triangle(A, lower, adjoint, antisymmetric)
 
     return symmetrize_triangle, CACHE_VERSION
