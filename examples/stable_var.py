@@ -1,4 +1,6 @@
-r"""Bayesian VAR(1) whose transition matrix is kept stable by a spectral-radius prior.
+r"""
+Bayesian VAR(1) whose transition matrix is kept stable by a spectral-radius prior
+=================================================================================
 
 Model for a ``k``-dimensional series:
 
@@ -19,9 +21,9 @@ Run: ``python examples/stable_var.py`` (needs the ``pymc`` extra).
 
 import numpy as np
 import pymc as pm
-import pytensor.tensor as pt
 
 from pytensor_spectral import spectral_radius
+from pytensor_spectral.demo import stability_potential
 
 
 TRUE_A = np.array(
@@ -40,11 +42,6 @@ def simulate(A=TRUE_A, steps=80, sigma=0.3, seed=0):
     for t in range(1, steps):
         y[t] = A @ y[t - 1] + sigma * rng.normal(size=A.shape[0])
     return y
-
-
-def stability_potential(rho):
-    r""":math:`\log(1 - \rho)` for :math:`\rho < 1`, else :math:`-\infty`."""
-    return pt.switch(pt.lt(rho, 1.0), pt.log1p(-rho), -np.inf)
 
 
 def build_model(y):

@@ -54,6 +54,13 @@ def finite_difference(f, k, h=1e-6):
     )
 
 
+def stability_potential(rho):
+    r""":math:`\log(1 - \rho)` for :math:`\rho < 1`, else :math:`-\infty`: as a PyMC
+    ``Potential`` of a spectral radius, it multiplies the prior density by
+    :math:`1 - \rho` on the stable set and is zero outside (used by the examples)."""
+    return pt.switch(pt.lt(rho, 1.0), pt.log1p(-rho), -np.inf)
+
+
 def pyplot():
     """``matplotlib.pyplot`` on the file-only Agg backend, or ``None`` (with a message)
     when the optional extra is not installed."""

@@ -1,6 +1,7 @@
 """The PyMC example: a VAR(1) with a spectral-radius stability potential."""
 
 import importlib.util
+import inspect
 
 import numpy as np
 import pytensor
@@ -121,24 +122,38 @@ def test_d2logp_matches_central_differences_of_dlogp(model):
     np.testing.assert_allclose(H, H.T, atol=1e-10 * np.abs(H).max())
 
 
+def find_map_trust_ncg(model, start):
+    """``(A, σ)`` at the MAP by ``find_MAP(method="trust-ncg")``: PyMC's (≥ 6.4) or, on
+    PyMC 6.3 (which the pymc-extras of the ``statespace`` extra requires), pymc-extras'
+    own, from which PyMC's was taken; both return InferenceData and do not jitter."""
+    import pymc as pm
+
+    with model:
+        if "initvals" in inspect.signature(pm.find_MAP).parameters:
+            idata = pm.find_MAP(
+                initvals=start,
+                method="trust-ncg",
+                progressbar=False,
+                return_inferencedata=True,
+                jitter=False,
+            )
+        else:
+            from pymc_extras import find_MAP
+
+            idata = find_MAP(
+                method="trust-ncg", initvals=start, use_hessp=True, progressbar=False
+            )
+    post = idata.posterior
+    return post["A"].values.reshape(3, 3), float(post["sigma"].values.reshape(()))
+
+
 def test_find_map_with_trust_ncg(model):
     """``find_MAP(method="trust-ncg")`` uses Hessian-vector products; it starts at a stable
     point (at the default start ``A = 0`` all eigenvalues are 0 and ``ρ`` has no second
     derivative, which raises)."""
-    import pymc as pm
-
     near_mode = points(model)[1]
     start = {"A": near_mode["A"], "sigma": np.exp(near_mode["sigma_log__"])}
-    with model:
-        idata = pm.find_MAP(
-            initvals=start,
-            method="trust-ncg",
-            progressbar=False,
-            return_inferencedata=True,
-            jitter=False,
-        )
-    A_hat = idata.posterior["A"].values.reshape(3, 3)
-    sigma_hat = float(idata.posterior["sigma"].values.reshape(()))
+    A_hat, sigma_hat = find_map_trust_ncg(model, start)
     gradient = model.compile_dlogp(jacobian=False)(
         {"A": A_hat, "sigma_log__": np.log(sigma_hat)}
     )
