@@ -1,4 +1,6 @@
-"""Robust static output feedback: maximize the distance to instability.
+"""
+Robust static output feedback: maximize the distance to instability
+===================================================================
 
 The README demo (`pytensor_spectral.demo`) finds a gain ``K`` that makes
 ``A(K) = A0 + B K C`` stable by minimizing its smoothed spectral abscissa. Stable is not

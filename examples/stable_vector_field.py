@@ -1,4 +1,6 @@
-"""Keep a learned vector field contractive with a matrix-free numerical-abscissa penalty.
+"""
+Keep a learned vector field contractive with a matrix-free numerical-abscissa penalty
+=====================================================================================
 
 A one-layer vector field ``f(z) = tanh(W z + b)`` is fitted to targets by gradient
 descent. The penalty ``relu(ω(J) − margin)²`` on the numerical abscissa of its Jacobian
