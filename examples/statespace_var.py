@@ -10,8 +10,8 @@ initial state covariance solves the discrete Lyapunov equation of the transition
 ``T`` (the :math:`6 \times 6` companion matrix of the two lag matrices), which exists only
 if ``T`` is stationary, :math:`\rho(T) = \max_i |\lambda_i(T)| < 1`. pymc-extras warns that
 the probability of drawing a stationary ``T`` from independent priors on the lag
-coefficients goes to zero as the order grows, and a non-stationary draw makes the
-likelihood fail.
+coefficients goes to zero as the order grows, and at a non-stationary draw the
+likelihood fails.
 
 The stationarity prior is the potential :math:`\log(1 - \rho(T))` on :math:`\rho(T) < 1`
 (:math:`-\infty` outside; `pytensor_spectral.demo.stability_potential`): it multiplies the prior
@@ -20,8 +20,17 @@ every posterior draw stationary. The model records the eigenvalue moduli of ``T`
 Deterministic from `eigvals` (``T`` is not symmetric, so ``pt.linalg.eigvalsh(T)``,
 which reads one triangle only, answers a different matrix: `eigvalsh_misreading`).
 
-`compare` reports, for the same model without the potential, how many prior draws are
-non-stationary and what happens when NUTS samples it.
+`main` samples the model with and without the potential and reports, for the model
+without it, how many prior draws are non-stationary. Measured (this machine, 2 chains ×
+200 draws after 200 tuning steps, seed 1): with and without the potential all 400 draws
+are stationary (max ρ(T) ≈ 0.8) with no divergences — these data lie well inside the
+stationary set and the stationary-initialization likelihood is itself a wall (NaN
+outside), so without the potential NUTS rejects what crosses it. The potential turns
+that wall into a smooth barrier (for a VAR(4): 9 against 33 divergent warm-up
+transitions) and makes the prior itself stationary, where independent ``N(0, 0.5²)`` lag
+coefficients are non-stationary in 30 % (VAR(1)), 79 % (VAR(2)) and 99.8 % (VAR(4)) of
+2000 prior draws. The ``eigvalsh`` reading of the posterior ``T`` reports a "spectral
+radius" of about 3.
 
 Run: ``python examples/statespace_var.py [plot.png]`` (needs the ``pymc`` and
 ``statespace`` extras, ``plot`` for the figure).

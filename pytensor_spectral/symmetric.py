@@ -158,7 +158,7 @@ def hermitian_embedding(re: TensorLike, im: TensorLike, lower: bool = True) -> V
         for B, Z in zip(blocks, (X, Y), strict=True)
     )
     n = 2 * re.shape[-1]
-    return M.reshape((*re.shape[:-2], n, n), ndim=re.ndim)
+    return M.reshape((*M.shape[:-4], n, n), ndim=M.ndim - 2)
 
 
 def lanczos_or_dense(

@@ -144,6 +144,13 @@ def test_batched():
     w = np.linalg.eigvalsh(Hs)[:, ::-1]
     np.testing.assert_allclose(gap, w[:, 1] - w[:, 2], rtol=1e-12)
     np.testing.assert_allclose(lam, w[:, 0], rtol=1e-12)
+    # one imaginary part for a batch of real parts, and the other way round
+    C = pt.matrix("C")
+    for args in ((A, C, Hs.real, Hs[0].imag), (C, B, Hs[0].real, Hs.imag)):
+        fn = compile_fn(args[:2], eigengap(args[0], 1, im=args[1]))
+        H = args[2] + 1j * args[3]
+        w = np.linalg.eigvalsh(H)[:, ::-1]
+        np.testing.assert_allclose(fn(*args[2:]), w[:, 0] - w[:, 1], rtol=1e-12)
 
 
 def test_second_derivatives_raise_a_clear_error():
