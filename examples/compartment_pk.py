@@ -171,7 +171,7 @@ def main(plot_path=None, draws=300, tune=300, seed=1):
 
 def _plot(observed, post, path):
     """Observed concentrations and posterior-median curve (needs matplotlib)."""
-    from pytensor_spectral.demo import pyplot
+    from pytensor_spectral.demo import pyplot, save_figure
 
     plt = pyplot()
     if plt is None:
@@ -187,8 +187,7 @@ def _plot(observed, post, path):
     ax.set(xlabel="time (h)", ylabel="plasma concentration (mg/L)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    print(f"plot saved to {path}")
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":

@@ -181,7 +181,7 @@ def main(plot_path=None):
 
 
 def _plot(spectra, path):
-    from pytensor_spectral.demo import pyplot
+    from pytensor_spectral.demo import pyplot, save_figure
 
     plt = pyplot()
     if plt is None:
@@ -194,8 +194,7 @@ def _plot(spectra, path):
     ax.set(xlabel="angle (degrees)", ylabel="MUSIC spectrum (dB)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    print(f"plot saved to {path}")
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,15 @@ from pytensor_spectral import (
     spectral_abscissa,
     ssa,
 )
-from pytensor_spectral.demo import A0, GAIN_PENALTY, GAIN_SHAPE, B, C, pyplot
+from pytensor_spectral.demo import (
+    A0,
+    GAIN_PENALTY,
+    GAIN_SHAPE,
+    B,
+    C,
+    pyplot,
+    save_figure,
+)
 
 
 EPS = 0.1  # the perturbation size of the reported pseudospectral abscissa
@@ -74,8 +82,7 @@ def plot(path, matrices, labels):
         ax.axvline(0.0, color="grey", lw=0.8)
         ax.set(title=label, xlabel="Re z")
     axes[0].set_ylabel("Im z")
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    print(f"plot saved to {path}")
+    save_figure(fig, path)
 
 
 def main(plot_path="robust_pseudospectra.png", penalty=1e-3):

@@ -172,7 +172,7 @@ def main(plot_path=None, draws=200, tune=200, seed=1, orders=(1, 2, 4)):
 
 def plot(idata, path):
     """Eigenvalues of the posterior transition matrices and the unit circle."""
-    from pytensor_spectral.demo import pyplot
+    from pytensor_spectral.demo import pyplot, save_figure
 
     plt = pyplot()
     if plt is None:
@@ -188,8 +188,7 @@ def plot(idata, path):
     right.axvline(1.0, color="grey", lw=0.8)
     right.set(xlabel="ρ(T)", title="posterior spectral radius")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    print(f"plot saved to {path}")
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":
