@@ -40,10 +40,27 @@ class Eigengap(Op):
     (`pytensor_spectral.implicit`, one bordered solve each), which gives the gradient
     exact second derivatives; those have terms in :math:`1/(\lambda_k - \lambda_j)` for
     :math:`j \ne k` only, so they stay finite where other eigenvalues repeat.
+
+    With ``hermitian=True`` the input is the real embedding of a Hermitian matrix
+    (`hermitian_embedding`) and ``k`` an even index: each eigenvalue is double, with
+    eigenvectors :math:`v` and :math:`J v` (:math:`J = [[0, -I], [I, 0]]`), and the
+    eigenvector derivatives project out both, which gives the Hermitian gap exact second
+    derivatives too.
     """
 
-    __props__ = ()
+    __props__ = ("hermitian",)
     gufunc_signature = "(m,m),()->(),(m,2)"
+
+    def __init__(self, hermitian: bool = False):
+        self.hermitian = bool(hermitian)
+
+    def _solver(self, S, lam, v):
+        """``b -> (λI - S)⁺ (I - P) b`` on the complement of ``v`` (and ``J v``)."""
+        partner = None
+        if self.hermitian:  # J v = [-y; x] for v = [x; y]
+            partner = (v.reshape((2, -1))[::-1] * pt.as_tensor([[-1.0], [1.0]])).ravel()
+            partner = partner.astype(v.dtype)
+        return lambda b: bordered_shift_solve(S, lam, v, b, partner)
 
     def make_node(self, A, k):
         A = as_square_float_matrix(A, "Eigengap")
@@ -75,7 +92,7 @@ class Eigengap(Op):
             g_lam = g_gap if isinstance(g_gap.type, DisconnectedType) else sign * g_gap
             g_v = g_V if isinstance(g_V.type, DisconnectedType) else g_V[:, j]
             S_bar = S_bar + eigenpair_pullback(
-                lam, v, g_lam, g_v, lambda b: bordered_shift_solve(S, lam, v, b)
+                lam, v, g_lam, g_v, self._solver(S, lam, v)
             )
         return [
             SymmetrizeTriangle(lower=True, adjoint=True)(S_bar),
@@ -94,7 +111,7 @@ class Eigengap(Op):
             v = V[:, j]
             dS_v = dS @ v
             d_gap = d_gap + sign * pt.dot(v, dS_v)
-            d_V.append(bordered_shift_solve(S, pt.dot(v, S @ v), v, dS_v))
+            d_V.append(self._solver(S, pt.dot(v, S @ v), v)(dS_v))
         return [d_gap, pt.stack(d_V, axis=1)]
 
     def connection_pattern(self, node):
@@ -142,4 +159,4 @@ def eigengap(A: TensorLike, k: TensorLike, im: TensorLike | None = None) -> Vari
     k = pt.as_tensor_variable(k)
     if k.type.numpy_dtype.kind in "iu":  # else `Eigengap.make_node` raises
         k = 2 * pt.cast(k, "int64")
-    return _apply(Eigengap(), hermitian_embedding(A, im), k)[0]
+    return _apply(Eigengap(hermitian=True), hermitian_embedding(A, im), k)[0]

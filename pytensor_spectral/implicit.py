@@ -118,26 +118,37 @@ def scaled_identity(c: Variable, n: Variable) -> Variable:
 
 
 def bordered_shift_solve(
-    S: Variable, lam: Variable, v: Variable, b: Variable
+    S: Variable,
+    lam: Variable,
+    v: Variable,
+    b: Variable,
+    partner: Variable | None = None,
 ) -> Variable:
     r"""``w ⊥ v`` with :math:`(\lambda I - S) w = (I - v v^\top) b`, by a dense solve of the
     bordered system (its last unknown is zero because :math:`v^\top(\lambda I - S) = 0`);
     ``ValueError`` (`REPEATED_MESSAGE`) where it is singular to working precision
     (`CheckedSymmetricSolve`). Solved for ``S / c``, ``λ / c`` (``c`` = `entry_scale`
-    of ``S``) and scaled back: ``w = w_c / c``."""
+    of ``S``) and scaled back: ``w = w_c / c``.
+
+    ``partner``: a second unit eigenvector for :math:`\lambda`, orthogonal to ``v``, where
+    :math:`\lambda` is double by construction (the real embedding of a Hermitian matrix,
+    `pytensor_spectral.symmetric.hermitian_embedding`): both border the system and are
+    projected out, so it is nonsingular when no other eigenvalue equals :math:`\lambda`."""
     n = S.shape[0]
     dtype = S.dtype
     c = entry_scale(S)
     S, lam = S / c, lam / c
+    borders = v[:, None] if partner is None else pt.stack([v, partner], axis=1)
+    r = 1 if partner is None else 2
     K = pt.concatenate(
         [
-            pt.concatenate([scaled_identity(lam, n) - S, v[:, None]], axis=1),
-            pt.concatenate([v, pt.zeros((1,), dtype=dtype)])[None, :],
+            pt.concatenate([scaled_identity(lam, n) - S, borders], axis=1),
+            pt.concatenate([borders.T, pt.zeros((r, r), dtype=dtype)], axis=1),
         ],
         axis=0,
     )
-    rhs = pt.concatenate([_project(v, b), pt.zeros((1,), dtype=dtype)])
-    w = CheckedSymmetricSolve(message=REPEATED_MESSAGE)(K, rhs, pt.linalg.norm(S))[:-1]
+    rhs = pt.concatenate([b - borders @ (borders.T @ b), pt.zeros((r,), dtype=dtype)])
+    w = CheckedSymmetricSolve(message=REPEATED_MESSAGE)(K, rhs, pt.linalg.norm(S))[:-r]
     return w / c
 
 

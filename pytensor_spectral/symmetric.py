@@ -131,8 +131,10 @@ def hermitian_embedding(re: TensorLike, im: TensorLike, lower: bool = True) -> V
     :math:`\lambda_k(H) = \lambda_{2k}(M)`. The derivative of :math:`\lambda_k(H)` is
     :math:`w^\top dM\, w = \operatorname{Re}(u^H dH\, u)` for every unit ``w`` in that
     pair's eigenspace, so the first-order gradients of the symmetric ops on ``M`` are
-    exact for ``re`` and ``im``; second derivatives, which need ``w`` itself, raise
-    (`REPEATED_MESSAGE`).
+    exact for ``re`` and ``im``. Second derivatives need the derivative of ``w``, whose
+    solve must project out both :math:`w` and :math:`Jw` (:math:`J = [[0, -I], [I, 0]]`):
+    `eigengap` does (exact Hessians), `leading_eigvalsh` does not and raises
+    ``ValueError`` (`REPEATED_MESSAGE`).
 
     Parameters
     ----------
@@ -396,7 +398,8 @@ def leading_eigvalsh(A: TensorLike, im: TensorLike | None = None, **kwargs) -> V
     With ``im``, the matrix is the complex Hermitian ``A + i im`` (one triangle read,
     the imaginary diagonal ignored) and the value is :math:`\lambda_{\max}` of its real
     embedding (`hermitian_embedding`; a ``v0`` then has length ``2m``); the gradients
-    with respect to ``A`` and ``im`` are exact, second derivatives raise ``ValueError``.
+    with respect to ``A`` and ``im`` are exact, second derivatives raise ``ValueError``
+    (the Lanczos op's eigenvector derivative does not deflate the doubled pair).
     """
     if im is not None:
         A = hermitian_embedding(A, im, kwargs.pop("lower", True))
