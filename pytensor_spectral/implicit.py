@@ -138,8 +138,9 @@ def bordered_shift_solve(
     dtype = S.dtype
     c = entry_scale(S)
     S, lam = S / c, lam / c
-    borders = v[:, None] if partner is None else pt.stack([v, partner], axis=1)
-    r = 1 if partner is None else 2
+    vectors = [v] if partner is None else [v, partner]
+    r = len(vectors)
+    borders = pt.stack(vectors, axis=1)
     K = pt.concatenate(
         [
             pt.concatenate([scaled_identity(lam, n) - S, borders], axis=1),
