@@ -109,7 +109,8 @@ def normalized_gap(R_re, R_im, k):
 def eigh_gap(R_re, R_im, k):
     """The same gap from ``pt.linalg.eigh`` of the real embedding (eigenvalue ``k`` of
     the Hermitian matrix is eigenvalue ``2k`` of the embedding, ascending order
-    reversed): its gradient is NaN."""
+    reversed): its gradient is NaN at exactly repeated eigenvalues where no rewrite
+    removes the zero eigenvector cotangents (``FAST_COMPILE``)."""
     w = pt.linalg.eigh(hermitian_embedding(R_re, R_im))[0][::-1]
     return R_re.shape[-1] * (w[2 * k - 1] - w[2 * k]) / pt.trace(R_re)
 
