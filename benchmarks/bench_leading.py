@@ -33,14 +33,10 @@ from pytensor.compile.mode import get_default_mode
 from pytensor.graph import rewrite_graph
 from timing import best, median_interleaved
 
+from pytensor_spectral._graph import apply_core
 from pytensor_spectral.iterative import max_eigenpair
 from pytensor_spectral.svd import LeadingSingularTriplet, spectral_norm
-from pytensor_spectral.symmetric import (
-    CROSSOVER,
-    apply_symbolic,
-    lanczos_inputs,
-    leading_eigenpair,
-)
+from pytensor_spectral.symmetric import leading_eigenpair, start_vectors
 
 
 DENSE = get_default_mode().excluding("spectral")
@@ -198,8 +194,7 @@ def psd(rng, n=2000, repeats=7):
 
 def leading_singular_triplet_products(A):
     """Products with ``A`` and ``Aᵀ`` (one each per Lanczos step on ``AᵀA``)."""
-    v0, props = lanczos_inputs(A, None, 30, None, None, CROSSOVER)
-    return 2 * apply_symbolic(LeadingSingularTriplet, props, A, v0)[3]
+    return 2 * apply_core(LeadingSingularTriplet(), A, start_vectors(A, None))[3]
 
 
 SECTIONS = {

@@ -182,6 +182,17 @@ def _apply(op: Op, A: TensorLike, *args) -> list[Variable]:
     return Blockwise(op)(A, *args)
 
 
+def apply_core(op: Op, *inputs: TensorLike) -> list[Variable]:
+    """Apply ``op`` to its core inputs, or as a `Blockwise` when any input has batch
+    dimensions (core dimensions from ``op.gufunc_signature``)."""
+    inputs = [pt.as_tensor_variable(x) for x in inputs]
+    signature = op.gufunc_signature.split("->")[0][1:-1].split("),(")
+    core_ndims = [len([d for d in arg.split(",") if d]) for arg in signature]
+    if all(x.type.ndim == nd for x, nd in zip(inputs, core_ndims, strict=True)):
+        return op(*inputs)
+    return Blockwise(op)(*inputs)
+
+
 def _static_size(A: Variable) -> int | None:
     """Static size of a square matrix, from whichever dimension is known."""
     m, n = A.type.shape

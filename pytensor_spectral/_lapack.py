@@ -1,9 +1,10 @@
-"""Numba bindings of the LAPACK routines that PyTensor's Numba backend does not bind.
+"""Numba bindings of the LAPACK and BLAS routines that PyTensor's Numba backend does not
+bind.
 
-The routines are reached through ``scipy.linalg.cython_lapack`` function pointers,
-cached with PyTensor's ``_call_cached_ptr`` so that the compiled kernels can be
-cached on disk. Each binding is built once per routine and dtype (``s``, ``d``; ``z``
-for ``trtrs``, which takes no real workspace).
+The routines are reached through ``scipy.linalg.cython_lapack`` / ``cython_blas``
+function pointers, cached with PyTensor's ``_call_cached_ptr`` so that the compiled
+kernels can be cached on disk. Each binding is built once per routine and dtype (``s``,
+``d``; ``z`` for ``trtrs``, which takes no real workspace).
 Character arguments are passed as pointers to ``int32`` holding the character code,
 as in PyTensor's own bindings.
 """
@@ -15,6 +16,7 @@ import numpy as np
 from numba.core import types
 from numba.np.linalg import get_blas_kind
 from pytensor.link.numba.cache import _call_cached_ptr
+from pytensor.link.numba.dispatch.linalg._BLAS import get_blas_ptr
 from pytensor.link.numba.dispatch.linalg._LAPACK import (
     _get_nb_float_from_dtype,
     get_lapack_ptr,
@@ -36,6 +38,10 @@ SIGNATURES = {
     "ormhr": "SIDE TRANS M N ILO IHI A* LDA TAU* C* LDC WORK* LWORK INFO",
     "gebak": "JOB SIDE N ILO IHI SCALE* M V* LDV INFO",
 }
+BLAS_SIGNATURES = {
+    "symv": "UPLO N ALPHA* A* LDA X* INCX BETA* Y* INCY",
+    "gemv": "TRANS M N ALPHA* A* LDA X* INCX BETA* Y* INCY",
+}
 
 
 @cache
@@ -46,18 +52,34 @@ def lapack_routine(name: str, dtype):
     The caller takes the routine's Fortran arguments as pointers, in LAPACK's order
     (see `SIGNATURES`), and returns nothing; results are written through the pointers.
     """
+    return _routine("lapack", name, SIGNATURES[name], dtype)
+
+
+@cache
+def blas_routine(name: str, dtype):
+    """Return a jitted caller of BLAS ``?<name>`` for ``dtype`` (``float32``/``float64``),
+    taking the Fortran arguments of `BLAS_SIGNATURES` as pointers, as `lapack_routine`.
+
+    BLAS is column-major: a C-contiguous ``(m, n)`` array is the ``(n, m)`` matrix of its
+    transpose there (its lower triangle is BLAS's upper one)."""
+    return _routine("blas", name, BLAS_SIGNATURES[name], dtype)
+
+
+def _routine(library: str, name: str, signature: str, dtype):
     kind = get_blas_kind(dtype)
     float_pointer = _get_nb_float_from_dtype(kind)
-    arguments = SIGNATURES[name].split()
     function_type = types.FunctionType(
-        types.void(*(float_pointer if a.endswith("*") else nb_i32p for a in arguments))
+        types.void(
+            *(float_pointer if a.endswith("*") else nb_i32p for a in signature.split())
+        )
     )
-    unique_func_name = f"scipy.lapack.{kind}{name}"
+    unique_func_name = f"scipy.{library}.{kind}{name}"
+    get_ptr = get_lapack_ptr if library == "lapack" else get_blas_ptr
 
     @numba.njit
     def get_pointer():
         with numba.objmode(ptr=types.intp):
-            ptr = get_lapack_ptr(dtype, name)
+            ptr = get_ptr(dtype, name)
         return ptr
 
     @numba.njit

@@ -1,19 +1,17 @@
-r"""Symbolic iterative eigensolvers: PyTensor subgraphs that run on every backend.
+r"""Symbolic thick-restart Lanczos: a PyTensor subgraph for the largest eigenpair of a
+symmetric operator given only as a matrix-vector product closure (the matrix-free
+numerical abscissa of a Jacobian uses it).
 
-`max_eigenpair` finds :math:`\lambda_{\max}` of a symmetric operator given only as a
-matrix-vector product closure, by explicitly restarted Lanczos: each restart runs
-``krylov_dim`` Lanczos steps with full reorthogonalization from the current vector,
-takes the Ritz pair of the largest Ritz value of the tridiagonal projection as the next
-start vector, and stops when the residual estimate :math:`|\beta_k s_k|` falls below
-``tol`` times the largest Ritz value in modulus, or after ``max_restarts`` restarts.
+`max_eigenpair` runs the Krylov-Schur iteration of `pytensor_spectral._lanczos` (the
+kernel of the dense-matrix ops): Lanczos steps extend an orthonormal basis up to
+``krylov_dim`` vectors, with full reorthogonalization; every step tests the largest Ritz
+pair of the projected matrix (residual :math:`\beta_j |s_j|` at most ``tol`` times the
+largest Ritz value in modulus) and stops there; a full basis is compressed to the Ritz
+vectors of its ``krylov_dim // 3`` largest Ritz values plus the residual direction.
 Lanczos, unlike plain power iteration, converges to the *largest* eigenvalue even when
 a negative eigenvalue has larger modulus, and at a rate set by the square root of the
-relative gap.
-
-`max_singular_vectors` applies it to :math:`A^\top A` for the leading singular pair.
-Counts of products are returned, and the iteration reports whether it converged; the
-dense-matrix functions built on it (`pytensor_spectral.symmetric`,
-`pytensor_spectral.svd`) fall back to LAPACK when it did not.
+relative gap. The number of products is returned, and whether the iteration converged
+within its bound.
 
 The returned vector is cut from the gradient (`disconnected_grad`): callers form the
 Rayleigh quotient :math:`v^\top S v` with it, whose gradient with :math:`v` held constant
@@ -34,6 +32,10 @@ from pytensor.tensor import TensorLike
 from pytensor_spectral._graph import CheckFinite
 
 
+KRYLOV_DIM = 40
+"""Default largest Lanczos basis (a third of it is kept at a restart): measured to need
+as few products as an unrestarted basis on random symmetric and covariance matrices."""
+
 NOT_FINITE_MESSAGE = (
     "Lanczos: the operator returned NaN or Inf entries (its matrix or function has NaN or "
     "Inf entries)"
@@ -52,31 +54,6 @@ def default_tol(dtype: str) -> float:
     return 1e-10 if np.dtype(dtype).itemsize >= 8 else 1e-5
 
 
-def lanczos_controls(
-    dtype: str,
-    size: TensorLike,
-    krylov_dim: int,
-    max_restarts: int | None,
-    tol: float | None,
-) -> dict:
-    """Keyword arguments of `max_eigenpair` with the defaults filled in: ``tol=None`` →
-    `default_tol`; ``max_restarts=None`` → a product budget of about ``size / 2``
-    (``max(2, size // (2 krylov_dim))`` restarts), past which a dense O(size³)
-    decomposition is cheaper than continuing. With a Python ``int`` size (a backend that
-    knows the shape) the result holds Python numbers only."""
-    if max_restarts is None:
-        budget = size // (2 * krylov_dim)
-        max_restarts = (
-            max(2, budget) if isinstance(budget, int) else pt.maximum(2, budget)
-        )
-    return dict(
-        dtype=dtype,
-        krylov_dim=krylov_dim,
-        max_restarts=max_restarts,
-        tol=default_tol(dtype) if tol is None else tol,
-    )
-
-
 def norm(x: Variable) -> Variable:
     """2-norm of a vector without underflow or overflow of the squares: ``m ‖x/m‖``,
     ``m = max |x_i|`` (0 for a zero vector). Lanczos vectors of an operator with entries of
@@ -86,6 +63,12 @@ def norm(x: Variable) -> Variable:
     return m * pt.sqrt(pt.sum((x / safe) ** 2))
 
 
+def keep_count(krylov_dim: TensorLike) -> TensorLike:
+    """Ritz vectors kept at a restart: a third of the basis (at least one; as
+    `pytensor_spectral._lanczos.keep_count`)."""
+    return pt.maximum(1, krylov_dim // 3)
+
+
 def orthogonalize(V, w):
     """``w`` minus its projection on the rows of ``V`` (orthonormal or zero), twice. Only
     ``@``, ``-`` and ``.T``: used on PyTensor variables and on JAX arrays alike."""
@@ -93,48 +76,75 @@ def orthogonalize(V, w):
     return w - V.T @ (V @ w)
 
 
-def _lanczos_pass(
-    matvec: Callable[[Variable], Variable], v: Variable, krylov_dim: Variable
-) -> tuple[Variable, Variable, Variable]:
-    """``krylov_dim`` Lanczos steps from unit ``v``: basis rows ``V``, diagonal ``a`` and
-    off-diagonal ``b`` of the tridiagonal projection (``b[-1]`` the residual norm).
+def _lanczos_steps(matvec, V, H, start, waiting, scale, m, n, tol):
+    """Lanczos steps ``start, …, m - 1`` extending the basis (rows of ``V``, ``m + 1`` of
+    them) and the projected matrix ``H`` (``m x m``), stopping at convergence.
 
-    On breakdown (an invariant subspace found, ``b ≈ 0``) the next vector is a fresh
-    direction orthogonal to the basis, and the coupling is recorded as zero, so every
-    Ritz value remains an eigenvalue estimate of the operator. The basis buffer starts
-    uninitialized (``empty``: never constant-folded into the compiled function) and step
-    ``j`` only reads its first ``j + 1`` rows.
+    Each step orthogonalizes twice against the whole basis and tests the largest Ritz
+    pair ``(theta, s)`` of ``H[:j+1, :j+1]`` (after a breakdown, ``waiting``, only once
+    the basis is full; the breakdown direction is replaced by a fresh one). Returns the
+    state after the last step: ``V, H, waiting, scale`` (a lower bound of the largest
+    Ritz value in modulus, as in `pytensor_spectral._lanczos`), ``theta``, the unit Ritz
+    vector, whether it converged, and the number of steps (products).
     """
-    n = v.shape[0]
-    dtype = v.dtype
-    tiny = np.finfo(dtype).eps
+    dtype = V.dtype
+    eps = np.finfo(dtype).eps
 
-    def step(j, V, a, b, q):
-        w = matvec(q)
-        alpha = pt.dot(q, w)
-        V = pt.set_subtensor(V[j], q)
+    def step(j, V, H, waiting, scale, theta, y, done):
+        w = matvec(V[j])
+        before = norm(w)
         basis = V[: j + 1]
-        w = orthogonalize(basis, w)
+        h = basis @ w
+        w = w - basis.T @ h
+        h2 = basis @ w
+        w = w - basis.T @ h2
+        h = h + h2
+        H = pt.set_subtensor(H[: j + 1, j], h)
+        H = pt.set_subtensor(H[j, : j + 1], h)
         beta = norm(w)
-        scale = pt.maximum(pt.abs(alpha), pt.max(pt.abs(b)))
-        fresh = pt.cos((1.7 + j) * pt.arange(n) + j).astype(dtype)
-        fresh = orthogonalize(basis, fresh)
-        broke_down = beta <= 16 * tiny * scale
+        broke_down = (beta <= 16 * eps * pt.maximum(before, scale)) | pt.eq(j + 1, n)
         beta = pt.switch(broke_down, 0.0, beta)
+        block = CheckFinite(NOT_FINITE_MESSAGE)(H[: j + 1, : j + 1])
+        values, Z = pt.linalg.eigh(block)
+        s = Z[:, -1]
+        theta = values[-1]
+        scale = pt.maximum(pt.abs(theta), -pt.min(pt.diagonal(block)))
+        tested = pt.eq(j + 1, m) | ~waiting
+        done = tested & (beta * pt.abs(s[-1]) <= tol * scale)
+        fresh = orthogonalize(basis, pt.cos((1.7 + j) * pt.arange(n) + j).astype(dtype))
         w = pt.switch(broke_down, fresh, w)
-        q_next = w / pt.maximum(norm(w), np.finfo(dtype).tiny)
-        return V, pt.set_subtensor(a[j], alpha), pt.set_subtensor(b[j], beta), q_next
+        V = pt.set_subtensor(V[j + 1], w / pt.maximum(norm(w), np.finfo(dtype).tiny))
+        state = (V, H, waiting | broke_down, scale, theta, basis.T @ s, done)
+        return state, until(done)
 
-    V0 = pt.empty((krylov_dim, n), dtype=dtype)
-    zeros = pt.zeros((krylov_dim,), dtype=dtype)
-    V, a, b, _ = pytensor.scan(
+    states = pytensor.scan(
         step,
-        sequences=[pt.arange(krylov_dim)],
-        outputs_info=[V0, zeros, zeros, v],
+        sequences=[pt.arange(start, m)],
+        outputs_info=[
+            V,
+            H,
+            waiting,
+            scale,
+            pt.zeros((), dtype=dtype),
+            pt.zeros((n,), dtype=dtype),
+            pt.zeros((), dtype="bool"),
+        ],
         return_list=True,
         return_updates=False,
     )
-    return V[-1], a[-1], b[-1]
+    return [x[-1] for x in states] + [states[0].shape[0]]
+
+
+def _compress(V, H, m, keep):
+    """Restart of a full basis: the Ritz vectors of the ``keep`` largest Ritz values of
+    ``H`` and the residual direction ``V[m]`` as the new first rows of ``V``, their Ritz
+    values as the diagonal of ``H``."""
+    values, Z = pt.linalg.eigh(H)
+    top = Z[:, m - keep :]
+    V = pt.set_subtensor(V[:keep], top.T @ V[:m])
+    V = pt.set_subtensor(V[keep], V[m])
+    i = pt.arange(keep)
+    return V, pt.zeros_like(H)[i, i].set(values[m - keep :])
 
 
 def max_eigenpair(
@@ -143,11 +153,12 @@ def max_eigenpair(
     v0: TensorLike | None = None,
     *,
     dtype: str = "float64",
-    krylov_dim: int = 30,
+    krylov_dim: int = KRYLOV_DIM,
     max_restarts: TensorLike = 100,
     tol: float = 1e-8,
 ) -> tuple[Variable, Variable, Variable, Variable]:
-    r"""Largest eigenvalue and unit eigenvector of a symmetric linear operator.
+    r"""Largest eigenvalue and unit eigenvector of a symmetric linear operator, by
+    thick-restart Lanczos.
 
     Parameters
     ----------
@@ -161,14 +172,16 @@ def max_eigenpair(
     dtype : str
         Float dtype of the iteration (when ``v0`` is given, its dtype).
     krylov_dim : int
-        Lanczos steps per restart (capped at ``n``).
+        Largest basis (capped at ``n``); a third of it (`keep_count`) is kept at a
+        restart.
     max_restarts : int or scalar TensorLike
-        Bound on the number of restarts: at most ``max_restarts * krylov_dim`` products.
+        Bound on the number of restarts: at most ``krylov_dim + max_restarts ·
+        (krylov_dim - keep_count(krylov_dim))`` products.
     tol : float
         Relative residual tolerance, :math:`\|S v - \theta v\| \le` ``tol`` ·
-        :math:`\max|\theta_i|`. Since :math:`S` is symmetric, an eigenvalue lies within
-        the residual norm of :math:`\theta` (and within its square over the gap to the
-        rest of the spectrum).
+        :math:`\max|\theta_i|`, tested at every step. Since :math:`S` is symmetric, an
+        eigenvalue lies within the residual norm of :math:`\theta` (and within its
+        square over the gap to the rest of the spectrum).
 
     Returns
     -------
@@ -177,7 +190,7 @@ def max_eigenpair(
     v : TensorVariable
         Unit Ritz vector, cut from the gradient.
     converged : TensorVariable
-        Boolean: whether the residual reached ``tol`` within ``max_restarts``.
+        Boolean: whether the residual reached ``tol`` within the bound.
     products : TensorVariable
         Number of products with ``S`` used.
     """
@@ -186,71 +199,51 @@ def max_eigenpair(
     else:
         v = pt.as_tensor_variable(v0)
         v = v / norm(v)
-    k = pt.minimum(krylov_dim, n)
+    dtype = v.dtype
+    m = pt.cast(pt.minimum(krylov_dim, n), "int64")
+    keep = pt.minimum(keep_count(m), m - 1)
 
-    def restart(v):
-        V, a, b = _lanczos_pass(matvec, v, k)
-        T = pt.diag(a) + pt.diag(b[:-1], 1) + pt.diag(b[:-1], -1)
-        ritz_values, ritz_vectors = pt.linalg.eigh(CheckFinite(NOT_FINITE_MESSAGE)(T))
-        s = ritz_vectors[:, -1]
-        y = V.T @ s
-        residual = pt.abs(b[-1] * s[-1])
-        threshold = tol * pt.max(pt.abs(ritz_values))
-        done = residual <= threshold
-        return (ritz_values[-1], y / norm(y), done), until(done)
+    def cycle(V, H, start, waiting, scale, theta, y, done, products):
+        V, H, waiting, scale, theta, y, done, steps = _lanczos_steps(
+            matvec, V, H, start, waiting, scale, m, n, tol
+        )
+        V_restart, H_restart = _compress(V, H, m, keep)
+        state = (
+            pt.switch(done, V, V_restart),
+            pt.switch(done, H, H_restart),
+            keep,
+            pt.zeros((), dtype="bool"),
+            scale,
+            theta,
+            y,
+            done,
+            products + steps,
+        )
+        return state, until(done)
 
-    theta, vectors, done = pytensor.scan(
-        lambda v, *_: restart(v),
-        outputs_info=[None, v, None],
-        n_steps=max_restarts,
+    V = pt.set_subtensor(pt.zeros((m + 1, n), dtype=dtype)[0], v)
+    zero = pt.zeros((), dtype=dtype)
+    states = pytensor.scan(
+        cycle,
+        outputs_info=[
+            V,
+            pt.zeros((m, m), dtype=dtype),
+            pt.zeros((), dtype="int64"),
+            pt.zeros((), dtype="bool"),
+            zero,
+            zero,
+            pt.zeros((n,), dtype=dtype),
+            pt.zeros((), dtype="bool"),
+            pt.zeros((), dtype="int64"),
+        ],
+        n_steps=max_restarts + 1,
         return_list=True,
         return_updates=False,
     )
-    products = theta.shape[0] * k
+    theta, y, done, products = (x[-1] for x in states[-4:])
     return (
-        disconnected_grad(theta[-1]),
-        disconnected_grad(vectors[-1]),
-        done[-1],
+        disconnected_grad(theta),
+        disconnected_grad(y / norm(y)),
+        done,
         products,
     )
-
-
-def max_singular_vectors(
-    matvec: Callable[[Variable], Variable],
-    rmatvec: Callable[[Variable], Variable],
-    n: TensorLike,
-    v0: TensorLike | None = None,
-    **controls,
-) -> tuple[Variable, Variable, Variable, Variable]:
-    r"""Leading singular vectors :math:`(u, v)` of a linear operator :math:`A` with ``n``
-    columns, from products with :math:`A` and :math:`A^\top` only.
-
-    Lanczos (`max_eigenpair`) on :math:`A^\top A` gives :math:`v`; then
-    :math:`u = A v / \|A v\|`. Callers form :math:`\sigma_1 = u^\top A v`, whose gradient
-    with the vectors held constant is :math:`u v^\top`.
-
-    Parameters
-    ----------
-    matvec, rmatvec : callable
-        Symbolic ``q -> A q`` and ``p -> Aᵀ p``.
-    n : TensorLike
-        Number of columns of :math:`A`.
-    v0 : TensorLike, optional
-        Warm start for :math:`v`.
-    **controls
-        ``dtype``, ``krylov_dim``, ``max_restarts``, ``tol`` of `max_eigenpair`; the
-        tolerance applies to :math:`A^\top A`, i.e. relative to :math:`\sigma_1^2`.
-
-    Returns
-    -------
-    u, v : TensorVariable
-        Unit singular vectors, cut from the gradient.
-    converged, products : TensorVariable
-        As in `max_eigenpair` (one product counts one ``matvec`` and one ``rmatvec``).
-    """
-    _, v, converged, products = max_eigenpair(
-        lambda q: rmatvec(matvec(q)), n, v0, **controls
-    )
-    Av = matvec(v)
-    u = Av / pt.maximum(norm(Av), np.finfo(Av.dtype).tiny)
-    return disconnected_grad(u), v, converged, products

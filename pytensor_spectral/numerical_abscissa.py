@@ -32,7 +32,7 @@ from pytensor_spectral.implicit import (
     cg_shift_solve,
     eigenpair_pullback,
 )
-from pytensor_spectral.iterative import default_tol, max_eigenpair
+from pytensor_spectral.iterative import KRYLOV_DIM, default_tol, max_eigenpair
 
 
 _symmetric = LazyModule("pytensor_spectral._symmetric")
@@ -135,9 +135,9 @@ def jacobian_numerical_abscissa(
     z: Variable,
     v0: TensorLike | None = None,
     *,
-    krylov_dim: int = 30,
+    krylov_dim: int = KRYLOV_DIM,
     max_restarts: int = 100,
-    tol: float = 1e-8,
+    tol: float | None = None,
 ) -> tuple[Variable, Variable]:
     r"""Numerical abscissa of the Jacobian :math:`J = \partial f/\partial z`, matrix-free.
 
@@ -157,8 +157,10 @@ def jacobian_numerical_abscissa(
         Warm-start vector, e.g. the ``v`` of the previous optimization step carried with
         ``updates``.
     krylov_dim, max_restarts, tol
-        Iteration controls of `~pytensor_spectral.iterative.max_eigenpair`: at most
-        ``krylov_dim · max_restarts`` products, relative residual ``tol``.
+        Iteration controls of `~pytensor_spectral.iterative.max_eigenpair`
+        (thick-restart Lanczos): a basis of at most ``krylov_dim`` vectors, at most
+        ``max_restarts`` restarts, relative residual ``tol`` (default 1e-10 in float64,
+        1e-5 in float32, as the other leading-value functions), tested at every step.
 
     Returns
     -------
@@ -201,7 +203,7 @@ def jacobian_numerical_abscissa(
         dtype=f.dtype,
         krylov_dim=krylov_dim,
         max_restarts=max_restarts,
-        tol=tol,
+        tol=default_tol(f.dtype) if tol is None else tol,
     )
     lam = Assert(
         "jacobian_numerical_abscissa: Lanczos did not converge within its bound "

@@ -1,7 +1,7 @@
 r"""Leading singular triplet and spectral norm, by Lanczos on :math:`A^\top A`.
 
-The forward pass is a symbolic Lanczos iteration (`pytensor_spectral.iterative`) with a
-dense LAPACK fallback (small matrices, NaN/Inf entries, non-convergence). Gradients are
+The forward pass is thick-restart Lanczos (`pytensor_spectral._lanczos`) with a dense
+LAPACK fallback (small matrices, non-convergence). Gradients are
 implicit, never through the iterations: :math:`\partial\sigma_1/\partial A = u v^\top`,
 and for cotangents :math:`(\bar u, \bar\sigma, \bar v)` the bordered system
 
@@ -17,70 +17,80 @@ obtained by differentiating :math:`A v = \sigma u`, :math:`A^\top u = \sigma v`,
 
 import numpy as np
 import pytensor.tensor as pt
-from pytensor.gradient import DisconnectedType, disconnected_grad, disconnected_type
-from pytensor.graph.basic import Variable
+from pytensor.gradient import DisconnectedType, disconnected_type
+from pytensor.graph.basic import Apply, Variable
+from pytensor.graph.op import Op
 from pytensor.tensor import TensorLike
-from pytensor.tensor.symbolic import TensorSymbolicOp
 
 from pytensor_spectral._graph import (
+    LazyModule,
     _require_ndim,
+    _scalar,
+    _vector,
+    apply_core,
     as_real_float,
-    check_nonempty_finite,
     entry_scale,
 )
 from pytensor_spectral.implicit import CheckedSymmetricSolve, scaled_identity
-from pytensor_spectral.iterative import lanczos_controls, max_singular_vectors
-from pytensor_spectral.numerical_abscissa import NumericalAbscissa
 from pytensor_spectral.symmetric import (
     CROSSOVER,
-    apply_symbolic,
-    lanczos_inputs,
-    lanczos_or_dense,
-    positive_gauge,
+    KRYLOV_DIM,
+    LanczosControls,
+    start_vectors,
 )
 
 
-class LeadingSingularTriplet(TensorSymbolicOp):
-    r"""Leading singular triplet :math:`(u, \sigma_1, v)` of ``A`` as a symbolic inner
-    graph: inputs ``(A, v0)``, outputs ``(u, sigma, v, products)``.
+_leading = LazyModule("pytensor_spectral._leading")
 
-    Lanczos on :math:`A^\top A` from ``v0``; the dense path (LAPACK ``syevr`` for the top
-    eigenvector of :math:`A^\top A`) is taken lazily when ``min(m, n) < crossover`` or
-    when Lanczos did not converge; an empty ``A`` or NaN/Inf entries raise ``ValueError``
-    first. ``A`` is
-    divided by a power of two near its largest entry first (`entry_scale`) so that
-    :math:`A^\top A` neither overflows nor underflows. Sign: the
-    largest-modulus entry of ``u`` is positive. ``sigma`` is :math:`u^\top A v`.
+
+class LeadingSingularTriplet(LanczosControls, Op):
+    r"""Leading singular triplet :math:`(u, \sigma_1, v)` of ``A``: inputs ``(A, v0)``,
+    outputs ``(u, sigma, v, products)``.
+
+    Thick-restart Lanczos on :math:`A^\top A` from ``v0`` (zero: a fixed dense start;
+    `pytensor_spectral._lanczos`, each product one pass over ``A``); the dense path
+    (LAPACK ``syevr`` for the top eigenvector of :math:`A^\top A`) is taken when
+    ``min(m, n) < crossover`` or when Lanczos did not converge; an empty ``A`` or NaN/Inf
+    entries raise ``ValueError``. ``A`` is divided by a power of two near its largest
+    entry so that :math:`A^\top A` neither overflows nor underflows. Sign: the
+    largest-modulus entry of ``u`` is positive. ``sigma`` is :math:`\|A v\|`.
     """
 
     __props__ = ("krylov_dim", "max_restarts", "tol", "crossover")
     gufunc_signature = "(m,n),(n)->(m),(),(n),()"
 
-    def build_inner_graph(self, A, v0):
-        m, n = A.shape
-        A = check_nonempty_finite(A, "leading_singular_triplet")
-        c = entry_scale(A)
-        A = A / c  # Lanczos on AᵀA squares the entries: keep them of order one
-        _, v_iter, converged, products = max_singular_vectors(
-            lambda q: A @ q,
-            lambda p: A.T @ p,
-            n,
-            v0,
-            **lanczos_controls(
-                A.dtype, pt.minimum(m, n), self.krylov_dim, self.max_restarts, self.tol
-            ),
+    def make_node(self, A, v0):
+        A = pt.as_tensor_variable(A)
+        if A.type.ndim != 2:
+            raise ValueError(
+                f"LeadingSingularTriplet expects a matrix, got ndim={A.type.ndim}"
+            )
+        A = as_real_float(A, "LeadingSingularTriplet")
+        v0 = pt.cast(pt.as_tensor_variable(v0), A.dtype)
+        if v0.type.ndim != 1:
+            raise ValueError(f"v0 must be a vector, got ndim={v0.type.ndim}")
+        m, n = A.type.shape
+        outputs = [
+            _vector(A.dtype, m)(),
+            _scalar(A.dtype)(),
+            _vector(A.dtype, n)(),
+            _scalar("int64")(),
+        ]
+        return Apply(self, [A, v0], outputs)
+
+    def perform(self, node, inputs, outputs):
+        A, v0 = inputs
+        u, sigma, v, products = _leading.leading_singular_triplet(
+            A, v0, *self.kernel_controls(A.dtype)
         )
-        v, products = lanczos_or_dense(
-            pt.lt(pt.minimum(m, n), self.crossover),
-            converged,
-            v_iter,
-            NumericalAbscissa()(A.T @ A)[1],
-            products,
-        )
-        Av = A @ v
-        u = Av / pt.maximum(pt.linalg.norm(Av), np.finfo(A.dtype).tiny)
-        u, v = positive_gauge(disconnected_grad(u), disconnected_grad(v))
-        return [u, c * pt.dot(u, A @ v), v, products]
+        outputs[0][0] = u
+        outputs[1][0] = np.asarray(sigma, dtype=A.dtype)
+        outputs[2][0] = v
+        outputs[3][0] = np.asarray(products, dtype="int64")
+
+    def infer_shape(self, node, shapes):
+        (m, n), _ = shapes
+        return [(m,), (), (n,), ()]
 
     def connection_pattern(self, node):
         return [[True, True, True, False], [False, False, False, False]]
@@ -151,7 +161,7 @@ def leading_singular_triplet(
     A: TensorLike,
     v0: TensorLike | None = None,
     *,
-    krylov_dim: int = 30,
+    krylov_dim: int = KRYLOV_DIM,
     max_restarts: int | None = None,
     tol: float | None = None,
     crossover: int = CROSSOVER,
@@ -165,9 +175,9 @@ def leading_singular_triplet(
     v0 : TensorLike, optional
         ``(..., n)`` start vector for :math:`v` (warm start, e.g. the previous ``v``).
     krylov_dim, max_restarts, tol
-        Lanczos controls (`pytensor_spectral.iterative.max_eigenpair`) on
-        :math:`A^\top A`, defaults as in `~pytensor_spectral.symmetric.leading_eigenpair`;
-        ``tol`` is relative to :math:`\sigma_1^2`.
+        Lanczos controls on :math:`A^\top A`, as in
+        `~pytensor_spectral.symmetric.leading_eigenpair`; ``tol`` is relative to
+        :math:`\sigma_1^2`.
     crossover : int
         Matrices with ``min(m, n) < crossover`` use the dense LAPACK path.
 
@@ -189,8 +199,13 @@ def leading_singular_triplet(
     """
     name = "leading_singular_triplet"
     A = as_real_float(_require_ndim(A, name), name)
-    v0, props = lanczos_inputs(A, v0, krylov_dim, max_restarts, tol, crossover)
-    u, sigma, v, _ = apply_symbolic(LeadingSingularTriplet, props, A, v0)
+    op = LeadingSingularTriplet(
+        krylov_dim=krylov_dim,
+        max_restarts=max_restarts,
+        tol=tol,
+        crossover=crossover,
+    )
+    u, sigma, v, _ = apply_core(op, A, start_vectors(A, v0))
     return u, sigma, v
 
 

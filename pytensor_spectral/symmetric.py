@@ -1,9 +1,9 @@
 r"""Leading eigenvalue of symmetric matrices, with implicit gradients.
 
-`leading_eigvalsh` / `leading_eigenpair`: :math:`\lambda_{\max}` by restarted Lanczos
-(`pytensor_spectral.iterative.max_eigenpair`) on products with the matrix, falling back to
-a dense LAPACK solve for small matrices (below `CROSSOVER`), for NaN/Inf entries (which the
-dense solve reports) and when the iteration does not converge.
+`leading_eigvalsh` / `leading_eigenpair`: :math:`\lambda_{\max}` by thick-restart
+Lanczos (`pytensor_spectral._lanczos`) on products with the matrix, falling back to a
+dense LAPACK solve for small matrices (below `CROSSOVER`) and when the iteration does not
+converge.
 
 Like ``pytensor.tensor.linalg.eigvalsh``, they read one triangle of the input (the lower
 one by default) and return the exact gradient of that reading: the symmetric gradient
@@ -17,23 +17,23 @@ import pytensor.tensor as pt
 from pytensor.conditional import ifelse
 from pytensor.gradient import (
     DisconnectedType,
-    disconnected_grad,
     disconnected_type,
     grad_not_implemented,
 )
 from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
 from pytensor.tensor import TensorLike
-from pytensor.tensor.blockwise import Blockwise
 from pytensor.tensor.symbolic import TensorSymbolicOp
 
 from pytensor_spectral._graph import (
     LazyModule,
     _apply,
     _matrix,
+    _scalar,
     _static_size,
+    _vector,
+    apply_core,
     as_square_float_matrix,
-    check_nonempty_finite,
     entry_scale,
 )
 from pytensor_spectral.implicit import (
@@ -41,15 +41,10 @@ from pytensor_spectral.implicit import (
     cg_shift_solve,
     eigenpair_pullback,
 )
-from pytensor_spectral.iterative import (
-    default_start_vector,
-    default_tol,
-    lanczos_controls,
-    max_eigenpair,
-)
-from pytensor_spectral.numerical_abscissa import NumericalAbscissa
+from pytensor_spectral.iterative import KRYLOV_DIM, default_tol
 
 
+_leading = LazyModule("pytensor_spectral._leading")
 _symmetric = LazyModule("pytensor_spectral._symmetric")
 
 
@@ -163,23 +158,6 @@ def hermitian_embedding(re: TensorLike, im: TensorLike, lower: bool = True) -> V
     return M.reshape((*M.shape[:-4], n, n), ndim=M.ndim - 2)
 
 
-def lanczos_or_dense(
-    dense: Variable,
-    converged: Variable,
-    v_iter: Variable,
-    v_dense: Variable,
-    products: Variable,
-) -> list[Variable]:
-    """The vector and product count to use: the dense vector when ``dense`` (then 0
-    products) or when Lanczos did not converge, else the Lanczos vector. Lazy `ifelse`,
-    so the dense solve only runs when it is chosen."""
-    return ifelse(
-        dense,
-        [v_dense, pt.zeros((), dtype="int64")],
-        [ifelse(converged, v_iter, v_dense), products.astype("int64")],
-    )
-
-
 class ShiftedSolve(TensorSymbolicOp):
     r""":math:`w = (\lambda I - S)^{+}(I - v v^\top) b` for the symmetric :math:`S` stored in one
     triangle of ``A`` and its largest eigenpair :math:`(\lambda, v)`, as a symbolic inner
@@ -224,49 +202,84 @@ class ShiftedSolve(TensorSymbolicOp):
         return [*not_implemented, self(A, lam, v, cotangents[0])]
 
 
-class SymmetricLeadingEigenpair(TensorSymbolicOp):
-    r"""Largest eigenvalue :math:`\lambda` and unit eigenvector :math:`v` of the symmetric
-    matrix :math:`S` stored in one triangle of ``A``, as a symbolic inner graph.
+class LanczosControls:
+    """Props and checks shared by the Lanczos ops (`SymmetricLeadingEigenpair`,
+    `pytensor_spectral.svd.LeadingSingularTriplet`): ``krylov_dim`` (basis size, at least
+    2), ``max_restarts`` (None: about ``m/2`` products), ``tol`` (None: `default_tol` of
+    the dtype) and ``crossover`` (smaller matrices use the dense path)."""
 
-    Inputs ``(A, v0)`` (``v0`` a start vector); outputs ``(lam, v, products)``, the
-    last being the number of products with :math:`S` the Lanczos iteration used (0 on
-    the dense path). ``lam`` is the Rayleigh quotient :math:`v^\top S v` and the pullback
-    is :math:`\bar\lambda\, v v^\top` folded onto the triangle, exact at convergence;
-    the iteration itself is never differentiated. The dense path (LAPACK ``syevr`` for
-    the top eigenpair) is taken lazily when ``n < crossover`` or when Lanczos did not
-    converge; an empty ``A`` or NaN/Inf entries raise ``ValueError`` first. Both run
-    on :math:`S/c`, ``c`` a power of two near its largest entry (`entry_scale`), so that
-    float32 matrices of entries ``1e±30`` stay in range.
+    def __init__(
+        self,
+        krylov_dim: int = KRYLOV_DIM,
+        max_restarts: int | None = None,
+        tol: float | None = None,
+        crossover: int = CROSSOVER,
+    ):
+        if int(krylov_dim) < 2:
+            raise ValueError(f"krylov_dim must be at least 2, got {krylov_dim}")
+        if max_restarts is not None and int(max_restarts) < 0:
+            raise ValueError(f"max_restarts must be non-negative, got {max_restarts}")
+        if tol is not None and not (np.isfinite(tol) and tol > 0):
+            raise ValueError(f"tol must be positive and finite, got {tol}")
+        self.krylov_dim = int(krylov_dim)
+        self.max_restarts = None if max_restarts is None else int(max_restarts)
+        self.tol = None if tol is None else float(tol)
+        self.crossover = int(crossover)
+
+    def kernel_controls(self, dtype) -> tuple[int, int, float, int]:
+        """``(krylov_dim, max_restarts, tol, crossover)`` as the kernels take them
+        (``-1`` for the default restart bound)."""
+        return (
+            self.krylov_dim,
+            -1 if self.max_restarts is None else self.max_restarts,
+            default_tol(dtype) if self.tol is None else self.tol,
+            self.crossover,
+        )
+
+
+class SymmetricLeadingEigenpair(LanczosControls, Op):
+    r"""Largest eigenvalue :math:`\lambda` and unit eigenvector :math:`v` of the symmetric
+    matrix :math:`S` stored in one triangle of ``A``.
+
+    Inputs ``(A, v0)`` (``v0`` a start vector; zero: a fixed dense one); outputs
+    ``(lam, v, products)``, the last being the number of products with :math:`S` the
+    Lanczos iteration used (0 on the dense path). Thick-restart Lanczos
+    (`pytensor_spectral._lanczos`, BLAS ``symv`` on the triangle read), with the dense
+    path (LAPACK ``syevr`` for the top eigenpair) when ``n < crossover`` or when Lanczos
+    did not converge; an empty ``A`` or NaN/Inf entries raise ``ValueError``. The
+    sign of :math:`v` makes its largest-modulus entry positive. The pullback is
+    :math:`\bar\lambda\, v v^\top` folded onto the triangle, exact at convergence;
+    the iteration itself is never differentiated.
     """
 
     __props__ = ("lower", "krylov_dim", "max_restarts", "tol", "crossover")
     gufunc_signature = "(m,m),(m)->(),(m),()"
 
-    def build_inner_graph(self, A, v0):
-        A = check_nonempty_finite(A, "leading_eigenpair")
-        S = SymmetrizeTriangle(self.lower)(A)
-        c = entry_scale(S)
-        S = (
-            S / c
-        )  # entries of order one: Lanczos' norms and inner products stay in range
-        n = S.shape[0]
-        _, v_iter, converged, products = max_eigenpair(
-            lambda q: S @ q,
-            n,
-            v0,
-            **lanczos_controls(
-                S.dtype, n, self.krylov_dim, self.max_restarts, self.tol
-            ),
+    def __init__(self, lower: bool = True, **controls):
+        super().__init__(**controls)
+        self.lower = bool(lower)
+
+    def make_node(self, A, v0):
+        A = as_square_float_matrix(A, "SymmetricLeadingEigenpair")
+        v0 = pt.cast(pt.as_tensor_variable(v0), A.dtype)
+        if v0.type.ndim != 1:
+            raise ValueError(f"v0 must be a vector, got ndim={v0.type.ndim}")
+        n = _static_size(A)
+        outputs = [_scalar(A.dtype)(), _vector(A.dtype, n)(), _scalar("int64")()]
+        return Apply(self, [A, v0], outputs)
+
+    def perform(self, node, inputs, outputs):
+        A, v0 = inputs
+        lam, v, products = _leading.leading_eigenpair(
+            A, v0, self.lower, *self.kernel_controls(A.dtype)
         )
-        v, products = lanczos_or_dense(
-            pt.lt(n, self.crossover),
-            converged,
-            v_iter,
-            NumericalAbscissa()(S)[1],
-            products,
-        )
-        (v,) = positive_gauge(disconnected_grad(v))
-        return [c * pt.dot(v, S @ v), v, products]
+        outputs[0][0] = np.asarray(lam, dtype=A.dtype)
+        outputs[1][0] = v
+        outputs[2][0] = np.asarray(products, dtype="int64")
+
+    def infer_shape(self, node, shapes):
+        (n, _), _ = shapes
+        return [(), (n,), ()]
 
     def connection_pattern(self, node):
         return [[True, True, False], [False, False, False]]
@@ -293,42 +306,12 @@ class SymmetricLeadingEigenpair(TensorSymbolicOp):
         return [pt.dot(v, dS_v), solve(A, lam, v, dS_v), disconnected_type()]
 
 
-def apply_symbolic(op_type: type, props: dict, *inputs: Variable) -> list[Variable]:
-    """Build a `TensorSymbolicOp` for the core (unbatched) input types and apply it,
-    as a `Blockwise` when the inputs have batch dimensions."""
-    signature_inputs = op_type.gufunc_signature.split("->")[0][1:-1].split("),(")
-    core_ndims = [len([d for d in arg.split(",") if d]) for arg in signature_inputs]
-    core_types = [
-        pt.TensorType(x.dtype, shape=x.type.shape[x.type.ndim - nd :])
-        for x, nd in zip(inputs, core_ndims, strict=True)
-    ]
-    op = op_type(input_types=core_types, **props)
-    if all(x.type.ndim == nd for x, nd in zip(inputs, core_ndims, strict=True)):
-        return op(*inputs)
-    return Blockwise(op)(*inputs)
-
-
-def lanczos_inputs(
-    A: Variable,
-    v0: TensorLike | None,
-    krylov_dim: int,
-    max_restarts: int | None,
-    tol: float | None,
-    crossover: int,
-) -> tuple[Variable, dict]:
-    """Start vectors ``(..., n)`` for the columns of ``A`` (`default_start_vector` when
-    ``v0`` is None) and the Lanczos props shared by the iterative ops."""
+def start_vectors(A: Variable, v0: TensorLike | None) -> Variable:
+    """Start vectors ``(..., n)`` for the columns of ``A``: ``v0`` cast to ``A``'s
+    dtype, or zeros (the ops' fixed default start) when ``v0`` is None."""
     if v0 is None:
-        v0 = pt.broadcast_to(
-            default_start_vector(A.shape[-1], A.dtype), (*A.shape[:-2], A.shape[-1])
-        )
-    props = dict(
-        krylov_dim=int(krylov_dim),
-        max_restarts=None if max_restarts is None else int(max_restarts),
-        tol=None if tol is None else float(tol),
-        crossover=int(crossover),
-    )
-    return pt.cast(pt.as_tensor_variable(v0), A.dtype), props
+        return pt.zeros((*A.shape[:-2], A.shape[-1]), dtype=A.dtype)
+    return pt.cast(pt.as_tensor_variable(v0), A.dtype)
 
 
 def leading_eigenpair(
@@ -336,7 +319,7 @@ def leading_eigenpair(
     v0: TensorLike | None = None,
     *,
     lower: bool = True,
-    krylov_dim: int = 30,
+    krylov_dim: int = KRYLOV_DIM,
     max_restarts: int | None = None,
     tol: float | None = None,
     crossover: int = CROSSOVER,
@@ -349,15 +332,16 @@ def leading_eigenpair(
         ``(..., m, m)``; only its lower (``lower=True``) or upper triangle is read.
     v0 : TensorLike, optional
         ``(..., m)`` start vector, e.g. the ``v`` of a previous optimization step carried
-        with ``updates`` (warm start). Default: a fixed dense vector.
+        with ``updates`` (warm start). Default (or a zero vector): a fixed dense vector.
     lower : bool
         Which triangle of ``A`` holds the matrix.
     krylov_dim, max_restarts, tol
-        Lanczos controls (`pytensor_spectral.iterative.max_eigenpair`): at most
-        ``krylov_dim · max_restarts`` products (default: about ``m/2``, the cost of the
-        dense solve); relative residual ``tol`` (default 1e-10 in float64, 1e-5 in
-        float32), so the value is within ``tol · ‖S‖₂`` of the dense one (in practice
-        within ``tol² ‖S‖₂²/gap``).
+        Lanczos controls: a basis of at most ``krylov_dim`` vectors (at least 2), of
+        which a third is kept at each of at most ``max_restarts`` restarts (default:
+        about ``m/2`` products, the cost of the dense solve); relative residual ``tol``
+        (default 1e-10 in float64, 1e-5 in float32), tested at every step, so the value
+        is within ``tol · ‖S‖₂`` of the dense one (in practice within
+        ``tol² ‖S‖₂²/gap``).
     crossover : int
         Matrices smaller than this use the dense LAPACK path.
 
@@ -382,10 +366,14 @@ def leading_eigenpair(
     (:math:`\lambda_{\max}` is convex).
     """
     A = as_square_float_matrix(A, "leading_eigenpair", batched=True)
-    v0, props = lanczos_inputs(A, v0, krylov_dim, max_restarts, tol, crossover)
-    return apply_symbolic(
-        SymmetricLeadingEigenpair, {**props, "lower": bool(lower)}, A, v0
+    op = SymmetricLeadingEigenpair(
+        lower,
+        krylov_dim=krylov_dim,
+        max_restarts=max_restarts,
+        tol=tol,
+        crossover=crossover,
     )
+    return apply_core(op, A, start_vectors(A, v0))
 
 
 def leading_eigvalsh(A: TensorLike, im: TensorLike | None = None, **kwargs) -> Variable:

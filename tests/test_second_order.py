@@ -30,13 +30,9 @@ from pytensor_spectral import (
     spectral_radius,
     ssa,
 )
+from pytensor_spectral._graph import apply_core
 from pytensor_spectral.svd import LeadingSingularTriplet
-from pytensor_spectral.symmetric import (
-    CROSSOVER,
-    apply_symbolic,
-    lanczos_inputs,
-    leading_eigenpair,
-)
+from pytensor_spectral.symmetric import CROSSOVER, leading_eigenpair, start_vectors
 from tests.helpers import compile_fn
 
 
@@ -159,8 +155,7 @@ def test_ssa_second_derivatives_in_eps():
 
 def triplet_products(A):
     """Products with ``A`` the Lanczos path of `leading_singular_triplet` uses."""
-    v0, props = lanczos_inputs(A, None, 30, None, None, CROSSOVER)
-    return apply_symbolic(LeadingSingularTriplet, props, A, v0)[-1]
+    return apply_core(LeadingSingularTriplet(), A, start_vectors(A, None))[-1]
 
 
 def hvp_and_gradient(y, x, p, mode="cvm"):

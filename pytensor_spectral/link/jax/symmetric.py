@@ -1,15 +1,16 @@
 """Native JAX implementations (``jax.numpy``/``lax``; any JAX device, GPU included) of the
-symmetric leading-value ops: the restarted Lanczos of `pytensor_spectral.iterative` as a
-``lax.while_loop`` (PyTensor cannot convert a ``scan`` with a stopping condition to JAX),
-dense fallback by ``eigh``."""
+symmetric leading-value ops: the thick-restart Lanczos of the Numba kernels
+(`pytensor_spectral._lanczos`) as a ``lax.while_loop`` over steps, dense fallback by
+``eigh``."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from pytensor.link.jax.dispatch import jax_funcify
 
+from pytensor_spectral import _lanczos, _leading
 from pytensor_spectral.implicit import REPEATED_MESSAGE
-from pytensor_spectral.iterative import lanczos_controls, orthogonalize
+from pytensor_spectral.iterative import orthogonalize
 from pytensor_spectral.link.jax.basic import check_finite, raise_if_false, with_pullback
 from pytensor_spectral.symmetric import (
     ShiftedSolve,
@@ -50,74 +51,112 @@ def _top_eigenvector(S):
     return jnp.linalg.eigh(S)[1][:, -1]
 
 
-def _lanczos_pass(matvec, v, krylov_dim: int):
-    """`pytensor_spectral.iterative._lanczos_pass` as a ``lax.fori_loop``: the basis rows
-    beyond step ``j`` are zero instead of sliced away."""
-    n, dtype = v.shape[0], v.dtype
-    tiny = np.finfo(dtype).eps
-    rows = jnp.arange(krylov_dim)[:, None]
-
-    def step(j, carry):
-        V, a, b, q = carry
-        w = matvec(q)
-        alpha = q @ w
-        V = V.at[j].set(q)
-        basis = jnp.where(rows <= j, V, 0)
-        w = orthogonalize(basis, w)
-        beta = jnp.linalg.norm(w)
-        scale = jnp.maximum(jnp.abs(alpha), jnp.max(jnp.abs(b)))
-        fresh = jnp.cos((1.7 + j) * jnp.arange(n) + j).astype(dtype)
-        fresh = orthogonalize(basis, fresh)
-        broke_down = beta <= 16 * tiny * scale
-        beta = jnp.where(broke_down, 0, beta)
-        w = jnp.where(broke_down, fresh, w)
-        q = w / jnp.maximum(jnp.linalg.norm(w), np.finfo(dtype).tiny)
-        return V, a.at[j].set(alpha), b.at[j].set(beta), q
-
-    zeros = jnp.zeros((krylov_dim,), dtype)
-    V, a, b, _ = jax.lax.fori_loop(
-        0, krylov_dim, step, (jnp.zeros((krylov_dim, n), dtype), zeros, zeros, v)
-    )
-    return V, a, b
+def _masked_projection(H, j):
+    """``H`` with the rows and columns past ``j`` decoupled, their diagonal below every
+    active Ritz value (the smallest active diagonal entry minus one), so that the largest
+    eigenpair of the result is that of the block ``H[:j+1, :j+1]`` padded with zeros."""
+    active = jnp.arange(H.shape[0]) <= j
+    smallest = jnp.min(jnp.where(active, jnp.diag(H), jnp.inf))
+    inner = jnp.where(active[:, None] & active[None, :], H, 0)
+    return inner + jnp.diag(jnp.where(active, 0, smallest - 1)), smallest
 
 
-def _max_eigenpair(matvec, v0, size: int, op):
-    """`pytensor_spectral.iterative.max_eigenpair` with the controls of ``op`` (defaults
-    from `~pytensor_spectral.iterative.lanczos_controls`): ``(v, converged, products)``."""
+def _krylov_schur(matvec, v0, size: int, op):
+    """`pytensor_spectral._lanczos.krylov_schur` with fixed-size arrays (the basis rows
+    past the current step are masked out) as one ``lax.while_loop`` over Lanczos steps,
+    the restart under ``lax.cond``: ``(v, converged, products)``."""
     n, dtype = v0.shape[0], v0.dtype
-    k = min(op.krylov_dim, n)
-    controls = lanczos_controls(
-        str(dtype), size, op.krylov_dim, op.max_restarts, op.tol
-    )
-    max_restarts, tol = controls["max_restarts"], controls["tol"]
+    eps = np.finfo(dtype).eps
+    m = min(op.krylov_dim, n)
+    keep = min(_lanczos.keep_count(m), m - 1)
+    _, max_restarts, tol, _ = op.kernel_controls(dtype)
+    max_restarts = _leading.restart_bound(size, op.krylov_dim, max_restarts)
+    rows = jnp.arange(m + 1)[:, None]
 
-    def restart(state):
-        count, v, _ = state
-        V, a, b = _lanczos_pass(matvec, v, k)
-        T = jnp.diag(a) + jnp.diag(b[:-1], 1) + jnp.diag(b[:-1], -1)
-        ritz_values, ritz_vectors = jnp.linalg.eigh(T)
-        s = ritz_vectors[:, -1]
-        y = V.T @ s
-        done = jnp.abs(b[-1] * s[-1]) <= tol * jnp.max(jnp.abs(ritz_values))
-        return count + 1, y / jnp.linalg.norm(y), done
+    def restart(V, values, Z):
+        V = V.at[:keep].set(Z[:, m - keep :].T @ V[:m]).at[keep].set(V[m])
+        H = jnp.zeros((m, m), dtype).at[jnp.arange(keep), jnp.arange(keep)]
+        return V, H.set(values[m - keep :])
+
+    def step(state):
+        V, H, j, restarts, waiting, scale, y, _, _, products = state
+        w = matvec(V[j])
+        before = jnp.linalg.norm(w)
+        basis = jnp.where(rows <= j, V, 0)
+        h = basis @ w
+        w = w - basis.T @ h
+        h2 = basis @ w
+        w = w - basis.T @ h2
+        h = (h + h2)[:m]
+        H = H.at[:, j].set(h).at[j, :].set(h)
+        beta = jnp.linalg.norm(w)
+        broke_down = (beta <= 16 * eps * jnp.maximum(before, scale)) | (j + 1 == n)
+        beta = jnp.where(broke_down, 0, beta)
+        masked, smallest = _masked_projection(H, j)
+        values, Z = jnp.linalg.eigh(masked)
+        s = Z[:, -1]
+        scale = jnp.maximum(jnp.abs(values[-1]), -smallest)
+        full = j + 1 == m
+        done = (full | ~waiting) & (beta * jnp.abs(s[j]) <= tol * scale)
+        y = V[:m].T @ s
+        fresh = orthogonalize(
+            basis, jnp.cos((1.7 + j) * jnp.arange(n) + j).astype(dtype)
+        )
+        w = jnp.where(broke_down, fresh, w)
+        V = V.at[j + 1].set(w / jnp.maximum(jnp.linalg.norm(w), np.finfo(dtype).tiny))
+        compress = full & ~done & (restarts < max_restarts)
+        V, H = jax.lax.cond(compress, restart, lambda V, *_: (V, H), V, values, Z)
+        exhausted = full & ~done & ~compress
+        return (
+            V,
+            H,
+            jnp.where(compress, keep, j + 1),
+            restarts + compress,
+            (waiting | broke_down) & ~compress,
+            scale,
+            y,
+            done,
+            exhausted,
+            products + 1,
+        )
 
     def going_on(state):
-        count, _, done = state
-        return (count < max_restarts) & ~done
+        *_, done, exhausted, _ = state
+        return ~done & ~exhausted
 
-    # Like the PyTensor scan, at least one restart runs.
-    state = restart((jnp.int64(0), v0 / jnp.linalg.norm(v0), jnp.bool_(False)))
-    count, v, converged = jax.lax.while_loop(going_on, restart, state)
-    return v, converged, count * k
+    V = jnp.zeros((m + 1, n), dtype).at[0].set(v0 / jnp.linalg.norm(v0))
+    false = jnp.bool_(False)
+    state = (
+        V,
+        jnp.zeros((m, m), dtype),
+        jnp.int64(0),
+        jnp.int64(0),
+        false,
+        jnp.zeros((), dtype),
+        jnp.zeros((n,), dtype),
+        false,
+        false,
+        jnp.int64(0),
+    )
+    *_, y, converged, _, products = jax.lax.while_loop(going_on, step, state)
+    return y / jnp.linalg.norm(y), converged, products
+
+
+def start_vector(v0):
+    """`pytensor_spectral._leading.start_vector`: ``v0``, or the fixed dense start for a
+    zero ``v0`` (NaN/Inf entries are reported by the caller's finiteness check)."""
+    n = v0.shape[0]
+    default = jnp.cos(2.4 * jnp.arange(n) + 0.5).astype(v0.dtype)
+    return jnp.where(jnp.any(v0 != 0), v0, default)
 
 
 def lanczos_or_dense(matvec, matrix, v0, size: int, op):
-    """Vector and product count as `pytensor_spectral.symmetric.lanczos_or_dense`
-    chooses them: dense (the eigenvector of ``matrix()``) below the crossover or when
-    Lanczos did not converge."""
+    """Vector and product count as the Numba kernels (`pytensor_spectral._leading`)
+    choose them: dense (the eigenvector of ``matrix()``) below the crossover (0 products)
+    or when Lanczos did not converge."""
     if size < op.crossover:
         return _top_eigenvector(matrix()), jnp.int64(0)
-    v, converged, products = _max_eigenpair(matvec, v0, size, op)
+    v, converged, products = _krylov_schur(matvec, start_vector(v0), size, op)
     v = jax.lax.cond(converged, lambda: v, lambda: _top_eigenvector(matrix()))
     return v, products
 

@@ -8,4 +8,5 @@ import pytensor_spectral.link.numba.eigengap
 import pytensor_spectral.link.numba.numerical_abscissa
 import pytensor_spectral.link.numba.pseudospectra
 import pytensor_spectral.link.numba.ssa
+import pytensor_spectral.link.numba.svd
 import pytensor_spectral.link.numba.symmetric  # noqa: F401
