@@ -2,8 +2,10 @@ r"""Jitted kernels for the smoothed spectral abscissa (Vanbiervliet et al., 2009
 
 With :math:`A = Q T Q^\top` (real Schur form, computed once), the shifted Lyapunov
 equations :math:`(A - sI)P + P(A - sI)^\top + I = 0` and its adjoint
-:math:`(A - sI)^\top R + R(A - sI) + I = 0` become quasi-triangular Sylvester equations
-in :math:`T - sI` (LAPACK ``trsyl``), since :math:`Q^\top I Q = I` and ``tr P`` is invariant.
+:math:`(A - sI)^\top R + R(A - sI) + I = 0` become quasi-triangular Lyapunov equations
+in :math:`T - sI`, since :math:`Q^\top I Q = I` and ``tr P`` is invariant; they are
+solved by the recursive blocked solver of `pytensor_spectral._quasi_triangular` (BLAS
+level 3, LAPACK ``trsyl`` on small leaves), each orientation in its own form.
 """
 
 import numpy as np
@@ -16,20 +18,38 @@ from pytensor.link.numba.dispatch.linalg._LAPACK import (
     val_to_int_ptr,
 )
 
-from pytensor_spectral import _schur
+from pytensor_spectral import _quasi_triangular, _schur
 
 
 MAX_ITERATIONS = 100
 
 
+@njit(cache=True)
 def shifted_lyapunov(T, s, adjoint):
     """Solve ``(T - sI) X + X (T - sI)ᵀ = -I`` (or the adjoint, ``adjoint=True``,
-    ``(T - sI)ᵀ X + X (T - sI) = -I``) for quasi-triangular ``T`` in Schur form."""
-    raise NotImplementedError("shifted_lyapunov is only callable from jitted code")
+    ``(T - sI)ᵀ X + X (T - sI) = -I``) for quasi-triangular ``T`` in Schur form, by the
+    recursive blocked solver; by one ``trsyl`` call where a leaf of it had to scale its
+    solution (near overflow)."""
+    n = T.shape[0]
+    M = np.empty((n, n), dtype=T.dtype).T  # column-major
+    M[:, :] = T
+    X = np.zeros((n, n), dtype=T.dtype).T
+    for i in range(n):
+        M[i, i] -= s
+        X[i, i] = -1.0
+    if _quasi_triangular.lyapunov(M, X, adjoint):
+        return X
+    return unblocked_lyapunov(T, s, adjoint)
 
 
-@overload(shifted_lyapunov)
-def _shifted_lyapunov_impl(T, s, adjoint):
+def unblocked_lyapunov(T, s, adjoint):
+    """`shifted_lyapunov` by one LAPACK ``trsyl`` call on the whole matrix (it scales its
+    solution where it would overflow)."""
+    raise NotImplementedError("unblocked_lyapunov is only callable from jitted code")
+
+
+@overload(unblocked_lyapunov)
+def _unblocked_lyapunov_impl(T, s, adjoint):
     ensure_lapack()
     dtype = T.dtype
     xtrsyl = _LAPACK().numba_xtrsyl(dtype)
@@ -106,15 +126,19 @@ def check_eps(eps):
 def ssa(A, eps):
     r"""Smoothed spectral abscissa of ``A`` and its derivatives.
 
-    Returns ``(value, G, d_eps, iterations)``: the root ``s`` of ``1/tr P(s) = ε``, the
+    Returns ``(value, G, d_eps, solves)``: the root ``s`` of ``1/tr P(s) = ε``, the
     gradient ``G = Q R P Qᵀ / tr(R P)`` (``P, R`` the Lyapunov solution and its adjoint,
-    in Schur coordinates), ``∂s/∂ε = 1 / (2 ε² tr(R P))`` and the number of Newton steps.
+    in Schur coordinates), ``∂s/∂ε = 1 / (2 ε² tr(R P))`` and the number of Lyapunov
+    solves.
 
-    Newton's method runs on ``h(s) = 1/tr P(s) - ε`` (increasing, with
-    ``h'(s) = 2 tr(R P) / tr(P)²`` from ``d tr P/ds = -2 tr(R P)``), starting from the lower
-    end of the bracket ``alpha + ε/2 ≤ s ≤ ω + nε/2``; a step that leaves the current
-    bracket is replaced by bisection. For a normal matrix ``h`` is concave, so Newton
-    from the left is monotone; the bracket makes it safe for non-normal ones.
+    The root of ``h(s) = 1/tr P(s) - ε`` (increasing, ``h'(s) = 2 tr(R P) / tr(P)²`` from
+    ``d tr P/ds = -2 tr(R P)``) is bracketed by ``alpha + ε/2 ≤ s ≤ ω + nε/2``; from the
+    lower end (`normal_lower_bound`) one Newton step, then secant steps, each needing
+    ``P`` only (one solve instead of two: order 1.62 per solve against Newton's 1.41),
+    and the adjoint ``R`` once more at the root for the derivatives. A step that leaves
+    the current bracket is replaced by bisection. For a normal matrix ``h`` is concave,
+    so Newton and secant steps from the left are monotone; the bracket makes them safe
+    for non-normal ones.
 
     ``A`` and ``ε`` are first divided by a power of two near ``max(max |A_ij|, ε)``
     (exact; ``ssa(cA, cε) = c ssa(A, ε)``, ``G`` and ``∂s/∂ε`` unchanged), and no product
@@ -137,8 +161,21 @@ def ssa(A, eps):
             "spectral_abscissa or a larger eps"
         )
     c = _schur.power_of_two_near(max(largest, eps), A)
-    value, G, d_eps, iterations = _scaled_ssa(A / c, eps / c)
-    return value * c, G, d_eps, iterations
+    value, G, d_eps, solves = _scaled_ssa(A / c, eps / c)
+    return value * c, G, d_eps, solves
+
+
+@njit(cache=True)
+def _newton_step(P, R, eps):
+    """``(h, Newton step, R / tr R, tr(R P) / tr R)`` at the point of ``P, R``; ``tr(R P)``
+    is formed as ``tr((R / tr R) P)`` since ``P, R`` are of size ``1/ε`` (``tr(R P)`` and
+    ``tr(P)²`` can leave the float32 range where these factors do not)."""
+    trace_p = np.trace(P)
+    trace_r = np.trace(R)
+    R_unit = (R / trace_r).astype(R.dtype)
+    rp = np.sum(R_unit * P)
+    h = 1.0 / trace_p - eps
+    return h, -h * (trace_p / (2.0 * rp)) * (trace_p / trace_r), R_unit, rp
 
 
 @njit(cache=True)
@@ -151,32 +188,40 @@ def _scaled_ssa(A, eps):
     hi = max(symmetric_part_bound(A) + 0.5 * n * eps, lo)
     rel = np.finfo(A.dtype).eps
     s = lo
+    P = shifted_lyapunov(T, s, False)
+    R = shifted_lyapunov(T, s, True)
+    solves = 2
+    h, step, _, _ = _newton_step(P, R, eps)
+    r_at_s = True  # whether R belongs to the current point s
     previous = np.inf
-    for iteration in range(1, MAX_ITERATIONS + 1):
-        P = shifted_lyapunov(T, s, False)
-        R = shifted_lyapunov(T, s, True)
-        trace_p = np.trace(P)
-        trace_r = np.trace(R)
-        # tr(R P) / tr R for symmetric R, P: P and R are of size 1/ε, so tr(R P) itself
-        # and tr(P)² can leave the float32 range where these factors do not
-        R_unit = (R / trace_r).astype(R.dtype)
-        rp = np.sum(R_unit * P)
-        h = 1.0 / trace_p - eps
+    for _ in range(MAX_ITERATIONS):
         if h < 0:
             lo = s
         else:
             hi = s
-        step = -h * (trace_p / (2.0 * rp)) * (trace_p / trace_r)
         scale = abs(s) + eps
-        # converged, or stagnating at the rounding level of tr P (no quadratic decrease)
+        # converged, or stagnating at the rounding level of tr P (no fast decrease)
         converged = abs(step) <= 16 * rel * scale or (
             abs(step) > 0.5 * previous and previous <= rel**0.75 * scale
         )
-        previous = abs(step)
         if converged or hi - lo <= 4 * rel * max(abs(lo), abs(hi)):
+            if not r_at_s:
+                R = shifted_lyapunov(T, s, True)
+                solves += 1
+            _, _, R_unit, rp = _newton_step(P, R, eps)
             G = Q @ (R_unit @ P) @ Q.T / rp
-            return s + step, G, 1.0 / (2.0 * (eps * trace_r) * (eps * rp)), iteration
-        s = s + step if lo < s + step < hi else 0.5 * (lo + hi)
+            d_eps = 1.0 / (2.0 * (eps * np.trace(R)) * (eps * rp))
+            return s + step, G, d_eps, solves
+        previous = abs(step)
+        s_next = s + step if lo < s + step < hi else 0.5 * (lo + hi)
+        P = shifted_lyapunov(T, s_next, False)
+        solves += 1
+        r_at_s = False
+        h_next = 1.0 / np.trace(P) - eps
+        # secant step (bisection where h did not change)
+        slope = (h_next - h) / (s_next - s)
+        step = -h_next / slope if slope > 0 else 0.5 * (lo + hi) - s_next
+        s, h = s_next, h_next
     raise ValueError(
         "ssa: the root finder did not converge; the matrix may be too non-normal"
     )

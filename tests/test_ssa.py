@@ -92,11 +92,13 @@ def test_float32():
     np.testing.assert_allclose(value, scipy_ssa(An.astype(float), 1.5 / 5), rtol=1e-5)
 
 
-def test_newton_iterations_are_few():
+def test_lyapunov_solves_are_few():
+    """One Newton step, then secant steps of one solve each, and the adjoint at the
+    root: fewer solves than Newton's two per step (12 steps were allowed before)."""
     rng = np.random.default_rng(35)
-    for An in (random_matrix(rng, 50), nonnormal(20, 50.0)):
-        *_, iterations = ssa_kernel(An, 1.5 / len(An))
-        assert iterations <= 12
+    for An, most in ((random_matrix(rng, 50), 10), (nonnormal(20, 50.0), 18)):
+        *_, solves = ssa_kernel(An, 1.5 / len(An))
+        assert solves <= most
 
 
 # ---------------------------------------------------------------- gradients
