@@ -41,6 +41,7 @@ SIGNATURES = {
 BLAS_SIGNATURES = {
     "symv": "UPLO N ALPHA* A* LDA X* INCX BETA* Y* INCY",
     "gemv": "TRANS M N ALPHA* A* LDA X* INCX BETA* Y* INCY",
+    "trmm": "SIDE UPLO TRANSA DIAG M N ALPHA* A* LDA B* LDB",
     "syr2k": "UPLO TRANS N K ALPHA* A* LDA B* LDB BETA* C* LDC",
     "symm": "SIDE UPLO M N ALPHA* A* LDA B* LDB BETA* C* LDC",
 }

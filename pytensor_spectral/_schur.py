@@ -19,7 +19,7 @@ from pytensor.link.numba.dispatch.linalg._LAPACK import (
     val_to_int_ptr,
 )
 
-from pytensor_spectral._lapack import lapack_routine, workspace
+from pytensor_spectral._lapack import blas_routine, lapack_routine, workspace
 
 
 # Kernels that divide by eigenvalue differences or condition products ``s_k = y_kᴴ x_k``
@@ -131,6 +131,65 @@ def _trevc_impl(T, left, right):
         return VL, VR
 
     return impl
+
+
+def triangular_times(B, A, lower, transpose):
+    """``B := B op(A)`` in place for the triangular part of ``A`` (lower or upper, the
+    other triangle not read; ``op(A) = Aᵀ`` if ``transpose``): BLAS ``trmm``, half the
+    work of a general product. ``A`` and ``B`` square, F-contiguous."""
+    raise NotImplementedError("triangular_times is only callable from jitted code")
+
+
+@overload(triangular_times)
+def _triangular_times_impl(B, A, lower, transpose):
+    trmm = blas_routine("trmm", A.dtype)
+
+    def impl(B, A, lower, transpose):
+        n = A.shape[0]
+        one = np.ones(1, dtype=A.dtype)
+        trmm(
+            val_to_int_ptr(ord("R")),
+            val_to_int_ptr(ord("L") if lower else ord("U")),
+            val_to_int_ptr(ord("T") if transpose else ord("N")),
+            val_to_int_ptr(ord("N")),
+            val_to_int_ptr(B.shape[0]),
+            val_to_int_ptr(n),
+            one.ctypes,
+            A.ctypes,
+            val_to_int_ptr(max(n, 1)),
+            B.ctypes,
+            val_to_int_ptr(max(B.shape[0], 1)),
+        )
+
+    return impl
+
+
+@njit(cache=True)
+def fortran_copy(B):
+    """A column-major (F-contiguous) copy of the matrix ``B``."""
+    out = np.empty((B.shape[1], B.shape[0]), dtype=B.dtype).T
+    out[:, :] = B
+    return out
+
+
+@njit(cache=True)
+def quasi_triangular_times(B, A, wi, lower, transpose):
+    """``B op(A)`` for a quasi-triangular ``A`` whose only entries outside its triangle
+    are those of the 2 x 2 blocks of the complex pairs of ``wi`` (``A[j+1, j]`` of an
+    upper, ``A[j, j+1]`` of a lower one, ``wi[j] > 0``): `triangular_times` for the
+    triangle, plus one column update per pair. ``A`` F-contiguous; returns a new
+    F-contiguous array."""
+    out = fortran_copy(B)
+    triangular_times(out, A, lower, transpose)
+    for j in range(wi.shape[0] - 1):
+        if wi[j] <= 0:
+            continue
+        outside = A[j + 1, j] if not lower else A[j, j + 1]
+        if transpose == lower:  # op(A) has the entry at (j + 1, j)
+            out[:, j] += B[:, j + 1] * outside
+        else:  # at (j, j + 1)
+            out[:, j + 1] += B[:, j] * outside
+    return out
 
 
 @njit(cache=True)
@@ -391,7 +450,7 @@ def eigvals_pullback_unchecked(T, Q, wr, wi, g_re, g_im):
     for k in label:
         size[k] += 1
     n = T.shape[0]
-    W = np.zeros((n, n), dtype=T.dtype)
+    W = np.zeros((n, n), dtype=T.dtype).T  # column-major, like VL and VR
     j = 0
     while j < n:
         step = 1 if wi[j] == 0 else 2
@@ -410,6 +469,11 @@ def eigvals_pullback_unchecked(T, Q, wr, wi, g_re, g_im):
             W[:, j] = VL[:, j] * c11 - VL[:, j + 1] * c12
             W[:, j + 1] = VL[:, j] * c12 + VL[:, j + 1] * c11
         j += step
+    if np.all(size == 1):
+        # W lower and VR upper quasi-triangular (the pairs' 2 x 2 blocks): so is the
+        # product G = W VRᵀ, and Q G Qᵀ needs one general product
+        G = quasi_triangular_times(W, VR, wi, False, True)
+        return quasi_triangular_times(Q, G, wi, True, False) @ Q.T
     # only the simple eigenvalues' columns: trevc's vectors of a cluster may be inf
     simple = np.nonzero(size[label] == 1)[0]
     G = np.ascontiguousarray(W[:, simple]) @ np.ascontiguousarray(VR[:, simple]).T
