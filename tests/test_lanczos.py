@@ -91,9 +91,10 @@ def test_thick_restart_needs_about_the_products_of_an_unrestarted_basis(make):
 def test_symbolic_iteration_is_the_same_algorithm():
     """`iterative.max_eigenpair` (the scan used by the matrix-free numerical abscissa)
     takes the same steps as the kernel: equal product counts, with and without
-    restarts, and the same converged value."""
+    restarts, and the same converged value. (n = 400: large enough for the kernel to
+    test convergence at every step, as the scan does; see `_lanczos.TEST_WORK`.)"""
     rng = np.random.default_rng(4)
-    n = 120
+    n = 400
     S = pt.matrix("S")
     for krylov_dim in (6, 40):
         theta, _, converged, products = max_eigenpair(
@@ -123,6 +124,21 @@ def test_invariant_subspaces_break_down_cleanly(eigenvalues):
     assert np.all(np.isfinite(v))
     np.testing.assert_allclose(np.linalg.norm(v), 1.0, rtol=1e-12)
     assert products <= len(set(eigenvalues)) + 1
+
+
+def test_small_matrices_test_convergence_less_often():
+    """Where a convergence test costs more than a step (small n), the kernel tests every
+    few steps: it may take a few products more than the scan, which tests every step,
+    never fewer, and reaches the same value."""
+    rng = np.random.default_rng(12)
+    n = 120
+    S = goe(rng, n)
+    Sv = pt.matrix("S")
+    theta, _, _, products = max_eigenpair(lambda q: Sv @ q, n, tol=1e-10)
+    value, count = compile_fn([Sv], [theta, products], "cvm")(S)
+    lam, _, kernel_count = kernel(S, max_restarts=100)
+    assert count <= kernel_count <= count + 6
+    np.testing.assert_allclose(value, lam, rtol=1e-12)
 
 
 def test_warm_start_at_the_eigenvector_takes_one_product():
@@ -174,9 +190,9 @@ def test_float32_iteration():
 def test_jax_takes_the_same_steps():
     """The JAX implementation (one ``lax.while_loop`` over steps) is the same iteration:
     the same value and, up to a rounding-level difference in the stopping test, the
-    same number of products."""
+    same number of products (n = 400: the kernel tests at every step, as JAX does)."""
     rng = np.random.default_rng(10)
-    n = 90
+    n = 400
     A = pt.matrix("A", shape=(n, n))
     outputs = leading_eigenpair(A, krylov_dim=8)
     S = goe(rng, n)
