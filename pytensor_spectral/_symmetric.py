@@ -115,3 +115,22 @@ def symmetrize_triangle(A, lower, adjoint, antisymmetric=False):
             else:
                 out[i, j] = A[i, j] + sign * A[j, i]
     return out
+
+
+@njit(cache=True)
+def folded_outer(g, x, y, lower):
+    """``symmetrize_triangle(g x yᵀ, lower, adjoint=True)`` in one pass over the output:
+    ``g (x_i y_j + y_i x_j)`` in the strict triangle, ``g x_i y_i`` on the diagonal,
+    zero in the other triangle."""
+    n = x.shape[0]
+    out = np.empty((n, n), dtype=x.dtype)
+    for i in range(n):
+        gx, gy = g * x[i], g * y[i]
+        for j in range(n):
+            if j == i:
+                out[i, j] = gx * y[i]
+            elif (j < i) == lower:
+                out[i, j] = gx * y[j] + gy * x[j]
+            else:
+                out[i, j] = 0.0
+    return out

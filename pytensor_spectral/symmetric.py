@@ -32,6 +32,7 @@ from pytensor_spectral._graph import (
     _scalar,
     _static_size,
     _vector,
+    add_terms,
     apply_core,
     as_square_float_matrix,
     entry_scale,
@@ -39,7 +40,6 @@ from pytensor_spectral._graph import (
 from pytensor_spectral.implicit import (
     bordered_shift_solve,
     cg_shift_solve,
-    eigenpair_pullback,
 )
 from pytensor_spectral.iterative import KRYLOV_DIM, default_tol
 
@@ -99,6 +99,57 @@ class SymmetrizeTriangle(Op):
 
     def pushforward(self, inputs, outputs, tangents):
         return [_apply(self, tangents[0])]
+
+
+class FoldedOuter(Op):
+    r"""The pullback of `SymmetrizeTriangle` for a rank-one cotangent
+    :math:`g\, x y^\top`, in one pass that writes only the triangle read:
+    :math:`\operatorname{tril}(g(x y^\top + y x^\top)) - g \operatorname{diag}(x \circ y)`
+    (``lower``; the ``triu`` analogue otherwise). The gradients :math:`\bar\lambda\, v
+    v^\top` of the one-triangle leading-value ops without the two dense intermediates
+    (the outer product and its fold).
+
+    Inputs ``(g, x, y)``; bilinear in ``(x, y)`` and linear in ``g``, so its pullback for
+    a cotangent :math:`C` is :math:`(x^\top M y,\ g M y,\ g M x)` with the symmetric
+    :math:`M = ` `SymmetrizeTriangle` :math:`(C)`, and its pushforward the sum of its
+    values at each tangent.
+    """
+
+    __props__ = ("lower",)
+    gufunc_signature = "(),(m),(m)->(m,m)"
+
+    def __init__(self, lower: bool = True):
+        self.lower = bool(lower)
+
+    def make_node(self, g, x, y):
+        x = pt.as_tensor_variable(x)
+        dtype = x.dtype
+        g, y = pt.cast(g, dtype), pt.cast(y, dtype)
+        if (g.type.ndim, x.type.ndim, y.type.ndim) != (0, 1, 1):
+            raise ValueError("FoldedOuter expects a scalar and two vectors")
+        n = x.type.shape[0] if x.type.shape[0] is not None else y.type.shape[0]
+        return Apply(self, [g, x, y], [_matrix(dtype, n)()])
+
+    def perform(self, node, inputs, outputs):
+        outputs[0][0] = _symmetric.folded_outer(*inputs, self.lower)
+
+    def infer_shape(self, node, shapes):
+        (n,) = shapes[1]
+        return [(n, n)]
+
+    def pullback(self, inputs, outputs, cotangents):
+        g, x, y = inputs
+        M = SymmetrizeTriangle(self.lower)(cotangents[0])
+        My = M @ y
+        return [pt.dot(x, My), g * My, g * (M @ x)]
+
+    def pushforward(self, inputs, outputs, tangents):
+        terms = [
+            self(*(t if k == i else x for k, x in enumerate(inputs)))
+            for i, t in enumerate(tangents)
+            if not isinstance(t.type, DisconnectedType)
+        ]
+        return [add_terms(terms) if terms else disconnected_type()]
 
 
 def symmetrize_triangle(
@@ -287,14 +338,16 @@ class SymmetricLeadingEigenpair(LanczosControls, Op):
     def pullback(self, inputs, outputs, cotangents):
         A = inputs[0]
         lam, v, _ = outputs
-        solve = ShiftedSolve(lower=self.lower, crossover=self.crossover)
-        S_bar = eigenpair_pullback(
-            lam, v, *cotangents[:2], lambda b: solve(A, lam, v, b)
-        )
-        return [
-            SymmetrizeTriangle(self.lower, adjoint=True)(S_bar),
-            disconnected_type(),
-        ]
+        g_lam, g_v, _ = cotangents
+        fold = FoldedOuter(self.lower)
+        terms = []
+        if not isinstance(g_lam.type, DisconnectedType):
+            terms.append(fold(g_lam, v, v))
+        if not isinstance(g_v.type, DisconnectedType):
+            solve = ShiftedSolve(lower=self.lower, crossover=self.crossover)
+            terms.append(fold(1.0, solve(A, lam, v, g_v), v))
+        A_bar = add_terms(terms) if terms else pt.zeros_like(A)
+        return [A_bar, disconnected_type()]
 
     def pushforward(self, inputs, outputs, tangents):
         A, dA = inputs[0], tangents[0]

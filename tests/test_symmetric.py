@@ -7,8 +7,13 @@ from pytensor.gradient import verify_grad
 
 from pytensor_spectral import eigengap, leading_eigvalsh
 from pytensor_spectral.iterative import max_eigenpair
-from pytensor_spectral.symmetric import CROSSOVER, leading_eigenpair
-from tests.helpers import MODES, compile_fn
+from pytensor_spectral.symmetric import (
+    CROSSOVER,
+    FoldedOuter,
+    SymmetrizeTriangle,
+    leading_eigenpair,
+)
+from tests.helpers import MODES, compile_fn, compare_backends
 
 
 def folded(G):
@@ -67,6 +72,33 @@ def test_leading_eigvalsh_gradient_is_v_vt():
         [A], dense_grad, mode=get_default_mode().excluding("spectral")
     )
     np.testing.assert_allclose(G, dense(An), atol=1e-9)
+
+
+@pytest.mark.parametrize("lower", [True, False])
+def test_folded_outer_is_the_fold_of_the_outer_product(lower):
+    """`FoldedOuter` (the one-pass gradient of the leading-value ops) equals the fold of
+    ``g x yᵀ`` onto the triangle read, on every backend, and its own derivatives (used by
+    Hessians) are right: `verify_grad`, and the pushforward against the pullback."""
+    rng = np.random.default_rng(7)
+    g, x, y = pt.scalar("g"), pt.vector("x"), pt.vector("y")
+    folded = FoldedOuter(lower)(g, x, y)
+    values = [1.7, rng.normal(size=6), rng.normal(size=6)]
+    (got,) = compare_backends([g, x, y], [folded], values)
+    G = values[0] * np.outer(values[1], values[2])
+    want = pytensor.function(
+        [], SymmetrizeTriangle(lower, adjoint=True)(pt.constant(G))
+    )()
+    np.testing.assert_allclose(got, want, rtol=1e-15)
+    verify_grad(lambda *z: FoldedOuter(lower)(*z), values, rng=rng, mode=MODES["cvm"])
+    tangents = [pt.scalar("dg"), pt.vector("dx"), pt.vector("dy")]
+    weights = rng.normal(size=(6, 6))
+    forward = pytensor.gradient.pushforward(folded, [g, x, y], tangents)
+    reverse = pytensor.grad(pt.sum(folded * weights), [g, x, y])
+    fn = pytensor.function([g, x, y, *tangents], [pt.sum(forward * weights), *reverse])
+    dvalues = [0.3, rng.normal(size=6), rng.normal(size=6)]
+    directional, *grads = fn(*values, *dvalues)
+    expected = sum(np.sum(gr * d) for gr, d in zip(grads, dvalues, strict=True))
+    np.testing.assert_allclose(directional, expected, rtol=1e-12)
 
 
 def test_leading_eigvalsh_verify_grad_on_iterative_path():

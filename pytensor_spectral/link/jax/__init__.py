@@ -2,7 +2,8 @@
 `pytensor_spectral` when JAX is installed (``pip install pytensor-spectral[jax]``).
 
 Two kinds: **native** (``jax.numpy``/``lax``, any JAX device): `SymmetrizeTriangle`,
-`NumericalAbscissa`, `SymmetricLeadingEigenpair`, `ShiftedSolve`, `LeadingSingularTriplet`;
+`FoldedOuter`, `NumericalAbscissa`, `SymmetricLeadingEigenpair`, `ShiftedSolve`,
+`LeadingSingularTriplet`;
 **host callbacks** (``jax.pure_callback`` to the op's ``perform``, i.e. LAPACK on the CPU)
 for the ops built on the real Schur form (the pseudospectral measures too), ``trsyl`` or ``syevr`` subsets, which give
 results identical to the other backends and under ``vmap`` (`Blockwise`) run once per

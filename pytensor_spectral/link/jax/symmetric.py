@@ -13,6 +13,7 @@ from pytensor_spectral.implicit import REPEATED_MESSAGE
 from pytensor_spectral.iterative import orthogonalize
 from pytensor_spectral.link.jax.basic import check_finite, raise_if_false, with_pullback
 from pytensor_spectral.symmetric import (
+    FoldedOuter,
     ShiftedSolve,
     SymmetricLeadingEigenpair,
     SymmetrizeTriangle,
@@ -167,6 +168,14 @@ def jax_funcify_SymmetrizeTriangle(op, node, **kwargs):
         return symmetrize_triangle(A, op.lower, op.adjoint, op.antisymmetric)
 
     return symmetrize
+
+
+@jax_funcify.register(FoldedOuter)
+def jax_funcify_FoldedOuter(op, node, **kwargs):
+    def folded_outer(g, x, y):
+        return symmetrize_triangle(g * jnp.outer(x, y), op.lower, adjoint=True)
+
+    return folded_outer
 
 
 @jax_funcify.register(SymmetricLeadingEigenpair)

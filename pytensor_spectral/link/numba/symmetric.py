@@ -6,7 +6,11 @@ from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache
 
 from pytensor_spectral import _lanczos, _lapack, _leading, _schur, _symmetric
 from pytensor_spectral.link.numba.basic import cache_version, kernel_njit
-from pytensor_spectral.symmetric import SymmetricLeadingEigenpair, SymmetrizeTriangle
+from pytensor_spectral.symmetric import (
+    FoldedOuter,
+    SymmetricLeadingEigenpair,
+    SymmetrizeTriangle,
+)
 
 
 CACHE_VERSION = cache_version(
@@ -28,6 +32,17 @@ def numba_funcify_SymmetrizeTriangle(op, node, **kwargs):
         return _symmetric.symmetrize_triangle(A, lower, adjoint, antisymmetric)
 
     return symmetrize_triangle, CACHE_VERSION
+
+
+@register_funcify_default_op_cache_key(FoldedOuter)
+def numba_funcify_FoldedOuter(op, node, **kwargs):
+    lower = op.lower
+
+    @kernel_njit
+    def folded_outer(g, x, y):
+        return _symmetric.folded_outer(g, x, y, lower)
+
+    return folded_outer, CACHE_VERSION
 
 
 @register_funcify_default_op_cache_key(SymmetricLeadingEigenpair)
