@@ -131,14 +131,14 @@ def ssa(A, eps):
     in Schur coordinates), ``∂s/∂ε = 1 / (2 ε² tr(R P))`` and the number of Lyapunov
     solves.
 
-    The root of ``h(s) = 1/tr P(s) - ε`` (increasing, ``h'(s) = 2 tr(R P) / tr(P)²`` from
-    ``d tr P/ds = -2 tr(R P)``) is bracketed by ``alpha + ε/2 ≤ s ≤ ω + nε/2``; from the
-    lower end (`normal_lower_bound`) one Newton step, then secant steps, each needing
-    ``P`` only (one solve instead of two: order 1.62 per solve against Newton's 1.41),
-    and the adjoint ``R`` once more at the root for the derivatives. A step that leaves
-    the current bracket is replaced by bisection. For a normal matrix ``h`` is concave,
-    so Newton and secant steps from the left are monotone; the bracket makes them safe
-    for non-normal ones.
+    ``tr P(s)`` decreases from infinity at ``alpha`` (``d tr P/ds = -2 tr(R P)``); its
+    root is bracketed by ``alpha + ε/2 ≤ s ≤ ω + nε/2``. From the lower end
+    (`normal_lower_bound`) one Newton step, then secant steps, each needing ``P`` only
+    (one solve instead of Newton's two: order 1.62 per solve against 1.41), and the
+    adjoint ``R`` once more at the root for the derivatives; in the variable
+    ``log(s - alpha)``, in which ``log tr P`` is nearly linear (see `_scaled_ssa`). A
+    step that leaves the current bracket is replaced by bisection, which makes the
+    iteration safe for non-normal matrices.
 
     ``A`` and ``ε`` are first divided by a power of two near ``max(max |A_ij|, ε)``
     (exact; ``ssa(cA, cε) = c ssa(A, ε)``, ``G`` and ``∂s/∂ε`` unchanged), and no product
@@ -166,24 +166,28 @@ def ssa(A, eps):
 
 
 @njit(cache=True)
-def _newton_step(P, R, eps):
-    """``(h, Newton step, R / tr R, tr(R P) / tr R)`` at the point of ``P, R``; ``tr(R P)``
-    is formed as ``tr((R / tr R) P)`` since ``P, R`` are of size ``1/ε`` (``tr(R P)`` and
-    ``tr(P)²`` can leave the float32 range where these factors do not)."""
-    trace_p = np.trace(P)
-    trace_r = np.trace(R)
-    R_unit = (R / trace_r).astype(R.dtype)
-    rp = np.sum(R_unit * P)
-    h = 1.0 / trace_p - eps
-    return h, -h * (trace_p / (2.0 * rp)) * (trace_p / trace_r), R_unit, rp
+def _derivative_factors(P, R):
+    """``(R / tr R, tr(R P) / tr R)``: ``tr(R P)`` is formed as ``tr((R / tr R) P)`` since
+    ``P, R`` are of size ``1/ε`` (``tr(R P)`` and ``tr(P)²`` can leave the float32 range
+    where these factors do not)."""
+    R_unit = (R / np.trace(R)).astype(R.dtype)
+    return R_unit, np.sum(R_unit * P)
 
 
 @njit(cache=True)
 def _scaled_ssa(A, eps):
     """`ssa` of a finite, non-empty ``A`` with entries of order one (``ssa(cA, cε) = c
-    ssa(A, ε)``, the gradient in ``A`` and the derivative in ``ε`` are unchanged)."""
+    ssa(A, ε)``, the gradient in ``A`` and the derivative in ``ε`` are unchanged).
+
+    The root is sought in ``u = log(s - alpha)`` of ``φ(u) = log(ε tr P)``, which is
+    linear in ``u`` where ``tr P`` behaves like ``c (s - alpha)^-k`` (one leading
+    eigenvalue, or a Jordan-like block of it): one Newton step from the lower bound
+    (``dφ/du = -2 (s - alpha) tr(R P) / tr P``), then secant steps, each a solve for
+    ``P`` only; a step that leaves the bracket of the root is replaced by bisection of
+    the bracket in ``u``."""
     n = A.shape[0]
     wr, _, T, Q = _schur.schur_eigvals(A, True)
+    alpha = np.max(wr)
     lo = normal_lower_bound(wr, eps)
     hi = max(symmetric_part_bound(A) + 0.5 * n * eps, lo)
     rel = np.finfo(A.dtype).eps
@@ -191,14 +195,18 @@ def _scaled_ssa(A, eps):
     P = shifted_lyapunov(T, s, False)
     R = shifted_lyapunov(T, s, True)
     solves = 2
-    h, step, _, _ = _newton_step(P, R, eps)
+    phi = np.log(eps * np.trace(P))
+    _, rp = _derivative_factors(P, R)
+    du = phi * np.trace(P) / (2.0 * (s - alpha) * rp * np.trace(R))
     r_at_s = True  # whether R belongs to the current point s
     previous = np.inf
     for _ in range(MAX_ITERATIONS):
-        if h < 0:
+        if phi > 0:
             lo = s
         else:
             hi = s
+        # du is NaN where the secant slope was not negative: bisect then
+        step = alpha + (s - alpha) * np.exp(du) - s
         scale = abs(s) + eps
         # converged, or stagnating at the rounding level of tr P (no fast decrease)
         converged = abs(step) <= 16 * rel * scale or (
@@ -208,20 +216,23 @@ def _scaled_ssa(A, eps):
             if not r_at_s:
                 R = shifted_lyapunov(T, s, True)
                 solves += 1
-            _, _, R_unit, rp = _newton_step(P, R, eps)
+            R_unit, rp = _derivative_factors(P, R)
             G = Q @ (R_unit @ P) @ Q.T / rp
             d_eps = 1.0 / (2.0 * (eps * np.trace(R)) * (eps * rp))
-            return s + step, G, d_eps, solves
-        previous = abs(step)
-        s_next = s + step if lo < s + step < hi else 0.5 * (lo + hi)
+            return s + (step if np.isfinite(step) else 0.0), G, d_eps, solves
+        if lo < s + step < hi:
+            s_next = s + step
+            previous = abs(step)
+        else:  # the middle of the bracket in u
+            s_next = alpha + np.sqrt((lo - alpha) * (hi - alpha))
+            previous = np.inf
         P = shifted_lyapunov(T, s_next, False)
         solves += 1
         r_at_s = False
-        h_next = 1.0 / np.trace(P) - eps
-        # secant step (bisection where h did not change)
-        slope = (h_next - h) / (s_next - s)
-        step = -h_next / slope if slope > 0 else 0.5 * (lo + hi) - s_next
-        s, h = s_next, h_next
+        phi_next = np.log(eps * np.trace(P))
+        slope = (phi_next - phi) / np.log((s_next - alpha) / (s - alpha))
+        du = -phi_next / slope if slope < 0 else np.nan
+        s, phi = s_next, phi_next
     raise ValueError(
         "ssa: the root finder did not converge; the matrix may be too non-normal"
     )
