@@ -24,7 +24,7 @@ def jax_funcify_LeadingSingularTriplet(op, node, **kwargs):
         c = entry_scale(A)
         A = A / c
         v, products = lanczos_or_dense(
-            lambda q: A.T @ (A @ q), lambda: A.T @ A, v0, min(A.shape), op
+            lambda q: A.T @ (A @ q), lambda: A.T @ A, v0, min(A.shape), 4.0 * A.size, op
         )
         Av = A @ v
         u = Av / jnp.maximum(jnp.linalg.norm(Av), np.finfo(A.dtype).tiny)

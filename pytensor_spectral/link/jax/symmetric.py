@@ -62,10 +62,18 @@ def _masked_projection(H, j):
     return inner + jnp.diag(jnp.where(active, 0, smallest - 1)), smallest
 
 
-def _krylov_schur(matvec, v0, size: int, op):
+def _test_work(j):
+    """Work after which `pytensor_spectral._lanczos.krylov_schur` tests convergence at
+    step ``j``."""
+    return _lanczos.TEST_WORK + _lanczos.TEST_WORK_PER_CUBE * (j + 1.0) ** 3
+
+
+def _krylov_schur(matvec, v0, size: int, product_work: float, op):
     """`pytensor_spectral._lanczos.krylov_schur` with fixed-size arrays (the basis rows
     past the current step are masked out) as one ``lax.while_loop`` over Lanczos steps,
-    the restart under ``lax.cond``: ``(v, converged, products)``."""
+    the restart under ``lax.cond``: ``(v, converged, products)``. Convergence is tested
+    at the steps the kernel tests it (``product_work``: flops of one ``matvec``), so both
+    stop after the same products."""
     n, dtype = v0.shape[0], v0.dtype
     eps = np.finfo(dtype).eps
     m = min(op.krylov_dim, n)
@@ -80,8 +88,9 @@ def _krylov_schur(matvec, v0, size: int, op):
         return V, H.set(values[m - keep :])
 
     def step(state):
-        V, H, j, restarts, waiting, scale, y, _, _, products = state
+        V, H, j, restarts, waiting, scale, y, _, _, products, work = state
         w = matvec(V[j])
+        work = work + product_work + 8.0 * (j + 1) * n
         before = jnp.linalg.norm(w)
         basis = jnp.where(rows <= j, V, 0)
         h = basis @ w
@@ -96,10 +105,12 @@ def _krylov_schur(matvec, v0, size: int, op):
         masked, smallest = _masked_projection(H, j)
         values, Z = jnp.linalg.eigh(masked)
         s = Z[:, -1]
-        scale = jnp.maximum(jnp.abs(values[-1]), -smallest)
         full = j + 1 == m
-        done = (full | ~waiting) & (beta * jnp.abs(s[j]) <= tol * scale)
-        y = V[:m].T @ s
+        due = (j == 0) | broke_down | (work >= _test_work(j))
+        tested = full | (due & ~waiting)
+        scale = jnp.where(tested, jnp.maximum(jnp.abs(values[-1]), -smallest), scale)
+        done = tested & (beta * jnp.abs(s[j]) <= tol * scale)
+        y = jnp.where(tested, V[:m].T @ s, y)
         fresh = orthogonalize(
             basis, jnp.cos((1.7 + j) * jnp.arange(n) + j).astype(dtype)
         )
@@ -119,10 +130,11 @@ def _krylov_schur(matvec, v0, size: int, op):
             done,
             exhausted,
             products + 1,
+            jnp.where(tested, 0.0, work),
         )
 
     def going_on(state):
-        *_, done, exhausted, _ = state
+        *_, done, exhausted, _, _ = state
         return ~done & ~exhausted
 
     V = jnp.zeros((m + 1, n), dtype).at[0].set(v0 / jnp.linalg.norm(v0))
@@ -138,8 +150,9 @@ def _krylov_schur(matvec, v0, size: int, op):
         false,
         false,
         jnp.int64(0),
+        jnp.zeros((), jnp.float64),
     )
-    *_, y, converged, _, products = jax.lax.while_loop(going_on, step, state)
+    *_, y, converged, _, products, _ = jax.lax.while_loop(going_on, step, state)
     return y / jnp.linalg.norm(y), converged, products
 
 
@@ -151,13 +164,16 @@ def start_vector(v0):
     return jnp.where(jnp.any(v0 != 0), v0, default)
 
 
-def lanczos_or_dense(matvec, matrix, v0, size: int, op):
+def lanczos_or_dense(matvec, matrix, v0, size: int, product_work: float, op):
     """Vector and product count as the Numba kernels (`pytensor_spectral._leading`)
     choose them: dense (the eigenvector of ``matrix()``) below the crossover (0 products)
-    or when Lanczos did not converge."""
+    or when Lanczos did not converge; ``product_work`` is the flop count of one
+    ``matvec``."""
     if size < op.crossover:
         return _top_eigenvector(matrix()), jnp.int64(0)
-    v, converged, products = _krylov_schur(matvec, start_vector(v0), size, op)
+    v, converged, products = _krylov_schur(
+        matvec, start_vector(v0), size, product_work, op
+    )
     v = jax.lax.cond(converged, lambda: v, lambda: _top_eigenvector(matrix()))
     return v, products
 
@@ -185,7 +201,9 @@ def jax_funcify_SymmetricLeadingEigenpair(op, node, **kwargs):
         S = symmetrize_triangle(A, op.lower, adjoint=False)
         c = entry_scale(S)
         S = S / c
-        v, products = lanczos_or_dense(lambda q: S @ q, lambda: S, v0, S.shape[0], op)
+        v, products = lanczos_or_dense(
+            lambda q: S @ q, lambda: S, v0, S.shape[0], 2.0 * S.size, op
+        )
         (v,) = positive_gauge(v)
         return c * (v @ (S @ v)), v, products
 
