@@ -4,19 +4,13 @@
 import numpy as np
 from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
-from pytensor_spectral import _lanczos, _lapack, _leading, _schur, _symmetric
+from pytensor_spectral import _leading
 from pytensor_spectral.link.numba.basic import cache_version, kernel_njit
+from pytensor_spectral.link.numba.symmetric import KERNEL_FILES
 from pytensor_spectral.svd import LeadingSingularTriplet
 
 
-CACHE_VERSION = cache_version(
-    __file__,
-    _lanczos.__file__,
-    _lapack.__file__,
-    _leading.__file__,
-    _schur.__file__,
-    _symmetric.__file__,
-)
+CACHE_VERSION = cache_version(__file__, *KERNEL_FILES)
 
 
 @register_funcify_default_op_cache_key(LeadingSingularTriplet)

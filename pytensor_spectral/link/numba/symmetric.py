@@ -13,14 +13,15 @@ from pytensor_spectral.symmetric import (
 )
 
 
-CACHE_VERSION = cache_version(
-    __file__,
+KERNEL_FILES = (
     _lanczos.__file__,
     _lapack.__file__,
     _leading.__file__,
     _schur.__file__,
     _symmetric.__file__,
 )
+"""The kernel modules of the leading-value ops (here and in `.svd`)."""
+CACHE_VERSION = cache_version(__file__, *KERNEL_FILES)
 
 
 @register_funcify_default_op_cache_key(SymmetrizeTriangle)
