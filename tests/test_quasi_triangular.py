@@ -41,7 +41,11 @@ def stable_schur(rng, n, kind):
     if kind == "random":
         A = rng.normal(size=(n, n))
     elif kind == "nonnormal":
-        A = -np.eye(n) + np.diag(np.full(n - 1, 8.0), 1) + 0.01 * rng.normal(size=(n, n))
+        A = (
+            -np.eye(n)
+            + np.diag(np.full(n - 1, 8.0), 1)
+            + 0.01 * rng.normal(size=(n, n))
+        )
     else:  # 2 x 2 blocks (complex pairs) everywhere but possibly one
         D = np.zeros((n, n))
         for j in range(0, n - 1, 2):

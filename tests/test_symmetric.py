@@ -13,7 +13,7 @@ from pytensor_spectral.symmetric import (
     SymmetrizeTriangle,
     leading_eigenpair,
 )
-from tests.helpers import MODES, compile_fn, compare_backends
+from tests.helpers import MODES, compare_backends, compile_fn
 
 
 def folded(G):
