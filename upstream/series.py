@@ -32,6 +32,9 @@ PLACEMENT = {
     "pytensor_spectral._schur": f"{KERNELS}._schur",
     "pytensor_spectral._hessenberg": f"{KERNELS}._hessenberg",
     "pytensor_spectral._lyapunov": f"{KERNELS}._lyapunov",
+    "pytensor_spectral._quasi_triangular": f"{KERNELS}._quasi_triangular",
+    "pytensor_spectral._lanczos": f"{KERNELS}._lanczos",
+    "pytensor_spectral._leading": f"{KERNELS}._leading",
     "pytensor_spectral._symmetric": f"{KERNELS}._symmetric",
     "pytensor_spectral._eigengap": f"{KERNELS}._eigengap",
     "pytensor_spectral.pseudospectra": f"{OPS}.pseudospectra",
@@ -48,6 +51,7 @@ PLACEMENT = {
             "ssa",
             "numerical_abscissa",
             "symmetric",
+            "svd",
             "eigengap",
             "pseudospectra",
         )
@@ -132,7 +136,13 @@ SERIES = [
     {
         "name": "03-smoothed-spectral-abscissa",
         "title": "Add the smoothed spectral abscissa",
-        "modules": ["_lyapunov", "ssa", "link.numba.ssa", "link.jax.ssa"],
+        "modules": [
+            "_quasi_triangular",
+            "_lyapunov",
+            "ssa",
+            "link.numba.ssa",
+            "link.jax.ssa",
+        ],
         "exports": {"ssa": {"ssa": "smoothed_spectral_abscissa"}},
         "tests": [
             "tests/tensor/linalg/spectral/test_ssa.py",
@@ -147,6 +157,8 @@ SERIES = [
         "title": "Add numerical abscissa and Lanczos leading values with rewrites of dense decompositions",
         "modules": [
             "_symmetric",
+            "_lanczos",
+            "_leading",
             "numerical_abscissa",
             "iterative",
             "implicit",
@@ -154,6 +166,7 @@ SERIES = [
             "svd",
             "link.numba.numerical_abscissa",
             "link.numba.symmetric",
+            "link.numba.svd",
             "link.jax.numerical_abscissa",
             "link.jax.symmetric",
             "link.jax.svd",
