@@ -16,7 +16,13 @@ extensions = [
     "sphinx_gallery.gen_gallery",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "gallery/*.ipynb", "gallery/*.py", "gallery/*.zip"]
+exclude_patterns = [
+    "_build",
+    "benchmark_results/*",
+    "gallery/*.ipynb",
+    "gallery/*.py",
+    "gallery/*.zip",
+]
 default_role = "py:obj"  # `name` links to the API reference where it can
 myst_enable_extensions = ["dollarmath"]
 myst_heading_anchors = 3
