@@ -129,6 +129,20 @@ TEST_WORK_PER_CUBE = 4.5
 
 
 @njit(cache=True)
+def step_work(product_work, j, n):
+    """Work of Lanczos step ``j`` on vectors of length ``n``: the product
+    (``product_work`` flops) and the orthogonalization against ``j + 1`` vectors."""
+    return product_work + 8.0 * (j + 1) * n
+
+
+@njit(cache=True)
+def test_due(work, j):
+    """Whether the ``work`` since the last convergence test has paid for a test at step
+    ``j`` (`TEST_WORK`)."""
+    return work >= TEST_WORK + TEST_WORK_PER_CUBE * (j + 1) ** 3
+
+
+@njit(cache=True)
 def keep_count(krylov_dim):
     """Ritz vectors kept at a restart: a third of the basis (at least one)."""
     return max(1, krylov_dim // 3)
@@ -212,7 +226,7 @@ def krylov_schur(A, kind, c, v0, krylov_dim, max_restarts, tol):
     while True:
         operator_product(A, kind, c, V[j], w)
         products += 1
-        work += product_work + 8.0 * (j + 1) * n
+        work += step_work(product_work, j, n)
         h = np.zeros(j + 1, dtype=dtype)
         before, beta = _orthogonalize(V[: j + 1], w, h)
         H[: j + 1, j] = h
@@ -223,11 +237,7 @@ def krylov_schur(A, kind, c, v0, krylov_dim, max_restarts, tol):
             beta = dtype.type(0)
         full = j + 1 == m
         # and always at the first step (a converged warm start) and at a breakdown
-        due = (
-            j == 0
-            or broke_down
-            or work >= TEST_WORK + TEST_WORK_PER_CUBE * (j + 1) ** 3
-        )
+        due = j == 0 or broke_down or test_due(work, j)
         if full or (due and not waiting):
             work = 0.0
             theta, s, scale = _largest_ritz_pair(H, j + 1)

@@ -62,12 +62,6 @@ def _masked_projection(H, j):
     return inner + jnp.diag(jnp.where(active, 0, smallest - 1)), smallest
 
 
-def _test_work(j):
-    """Work after which `pytensor_spectral._lanczos.krylov_schur` tests convergence at
-    step ``j``."""
-    return _lanczos.TEST_WORK + _lanczos.TEST_WORK_PER_CUBE * (j + 1.0) ** 3
-
-
 def _krylov_schur(matvec, v0, size: int, product_work: float, op):
     """`pytensor_spectral._lanczos.krylov_schur` with fixed-size arrays (the basis rows
     past the current step are masked out) as one ``lax.while_loop`` over Lanczos steps,
@@ -90,7 +84,7 @@ def _krylov_schur(matvec, v0, size: int, product_work: float, op):
     def step(state):
         V, H, j, restarts, waiting, scale, y, _, _, products, work = state
         w = matvec(V[j])
-        work = work + product_work + 8.0 * (j + 1) * n
+        work = work + _lanczos.step_work.py_func(product_work, j, n)
         before = jnp.linalg.norm(w)
         basis = jnp.where(rows <= j, V, 0)
         h = basis @ w
@@ -106,7 +100,7 @@ def _krylov_schur(matvec, v0, size: int, product_work: float, op):
         values, Z = jnp.linalg.eigh(masked)
         s = Z[:, -1]
         full = j + 1 == m
-        due = (j == 0) | broke_down | (work >= _test_work(j))
+        due = (j == 0) | broke_down | _lanczos.test_due.py_func(work, j)
         tested = full | (due & ~waiting)
         scale = jnp.where(tested, jnp.maximum(jnp.abs(values[-1]), -smallest), scale)
         done = tested & (beta * jnp.abs(s[j]) <= tol * scale)
