@@ -236,7 +236,8 @@ def krylov_schur(A, kind, c, v0, krylov_dim, max_restarts, tol):
         if broke_down:
             beta = dtype.type(0)
         full = j + 1 == m
-        # and always at the first step (a converged warm start) and at a breakdown
+        # when the work since the last test pays for one; always at the first step (a
+        # converged warm start) and at a breakdown
         due = j == 0 or broke_down or test_due(work, j)
         if full or (due and not waiting):
             work = 0.0
